@@ -1,0 +1,40 @@
+"""The `wegweiser` command: thin wiring; each feature module registers its own subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Feature modules, each with `register(subparsers)`. Order is the order of `wegweiser --help`.
+COMMAND_MODULES = (
+    "bot.server.commands",  # run, serve
+    "bot.storage.commands",  # db upgrade / current
+    "bot.content.commands",  # content check / status
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wegweiser",
+        description="Wegweiser: multilingual orientation chat bot for newcomers in Osnabrück.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The web application: health endpoint now; web chat (/) and staff console (/staff) plug in here."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from bot import __version__
+from bot.server.services import Services
+
+
+def create_web_app(services: Services) -> FastAPI:
+    app = FastAPI(title="Wegweiser", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.services = services
+
+    @app.get("/healthz")
+    async def health() -> JSONResponse:
+        database_ok = True
+        try:
+            await services.database.check()
+        except Exception:
+            database_ok = False
+        content = services.content.current
+        body = {
+            "status": "ok" if database_ok else "degraded",
+            "version": __version__,
+            "database": database_ok,
+            "topics": len(content.topics),
+            "content_problems": sum(p.severity == "error" for p in services.content.problems),
+        }
+        return JSONResponse(body, status_code=200 if database_ok else 503)
+
+    return app

@@ -1,0 +1,55 @@
+"""No Docker engine runs here: docker-compose.yml is checked against the settings and the Rasa pin."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_services_and_health_checks() -> None:
+    services = _compose()["services"]
+    assert set(services) == {"bot", "rasa", "postgres"}
+    for name in ("rasa", "postgres"):
+        assert "healthcheck" in services[name]
+        assert services["bot"]["depends_on"][name]["condition"] == "service_healthy"
+    assert services["bot"]["build"] == "."
+    assert (ROOT / "Dockerfile").is_file()
+
+
+def test_rasa_image_matches_pinned_version() -> None:
+    pinned = re.search(r"^rasa==([\d.]+)$", (ROOT / "nlu/requirements.txt").read_text(), re.M)
+    assert pinned is not None
+    assert _compose()["services"]["rasa"]["image"] == f"rasa/rasa:{pinned.group(1)}-full"
+
+
+def test_postgres_16_with_named_volume() -> None:
+    compose = _compose()
+    postgres = compose["services"]["postgres"]
+    assert postgres["image"] == "postgres:16"
+    volume = postgres["volumes"][0].split(":")[0]
+    assert volume in compose["volumes"]
+
+
+def test_bot_environment_uses_only_real_setting_names() -> None:
+    known = {field.alias for field in Settings.model_fields.values()}
+    environment = set(_compose()["services"]["bot"]["environment"])
+    assert environment <= known, environment - known
+    assert {"DATABASE_URL", "RASA_URL", "TELEGRAM_BOT_TOKEN"} <= environment
+    assert _compose()["services"]["bot"]["environment"]["RASA_URL"].startswith("http://rasa:")
+    assert _compose()["services"]["bot"]["environment"]["DATABASE_URL"].startswith("postgresql+asyncpg://")
+
+
+def test_readme_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for field in Settings.model_fields.values():
+        assert f"`{field.alias}`" in readme, field.alias

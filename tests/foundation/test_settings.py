@@ -1,0 +1,69 @@
+"""Settings: defaults, validation, and the one-line exit for operators."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, Settings, load_settings
+
+VALID_TOKEN = "123456:" + "A" * 35
+
+
+def test_defaults_need_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL", "RASA_URL", "WEB_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.telegram_enabled is False
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert str(settings.rasa_url) == "http://127.0.0.1:5005/"
+    assert (settings.web_host, settings.web_port) == ("127.0.0.1", 8080)
+
+
+def test_token_is_secret_and_enables_telegram(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", VALID_TOKEN)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.telegram_enabled
+    assert VALID_TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fix"),
+    [
+        ("WEB_PORT", "eighty", "free TCP port"),
+        ("WEB_PORT", "70000", "free TCP port"),
+        ("RETENTION_DAYS", "0", "whole number of days"),
+        ("DATABASE_URL", "mysql://localhost/x", "sqlite+aiosqlite"),
+        ("TELEGRAM_BOT_TOKEN", "not-a-token", "@BotFather"),
+        ("RASA_URL", "localhost 5005", "Rasa server"),
+        ("LOG_LEVEL", "LOUD", "DEBUG, INFO"),
+        ("STAFF_HOURS", "weekdays nine to five", "mon-fri 09:00-16:00"),
+    ],
+)
+def test_bad_setting_names_variable_and_fix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str, value: str, fix: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(_env_file=None)
+    assert raised.value.code == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line
+    assert variable in line and fix in line
+
+
+def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "WEB_PORT": "-1", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert result.stderr.startswith("wegweiser: setting WEB_PORT is invalid")
