@@ -1,0 +1,643 @@
+"""Reading and checking the content base.
+
+`check(directory)` returns the content (when it has no errors) and every problem found, each with
+the file and line an editor has to open. `load(directory)` is the strict form the bot uses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+from bot.content import lines
+from bot.content.lines import LineDict, LineList
+from bot.content.model import (
+    LANGUAGES,
+    SOURCE_LANGUAGE,
+    Address,
+    CatalogueEntry,
+    ContentBase,
+    Dated,
+    Municipality,
+    OpeningHours,
+    PartialDate,
+    Phone,
+    Place,
+    Region,
+    Source,
+    Topic,
+    Translation,
+    fold,
+)
+from bot.office_hours import WEEKDAYS, HoursError, WeeklyHours
+
+ANSWER_LIMIT = 2000  # characters; the rendered card adds places and the source line, Telegram allows 4096
+MIN_EXAMPLES = 12
+REVIEW_AFTER = timedelta(days=365)
+ALLOWED_TAGS = frozenset({"b", "strong", "i", "em", "u", "a", "code", "s"})
+PHONE = re.compile(r"^\+?[0-9][0-9 /()-]{1,24}[0-9]$")
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?([/?#]\S*)?$")
+IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+PHONE_LABELS = frozenset({"general", "appointments", "naturalisation", "hotline", "counselling", "emergency"})
+PLACE_KINDS = frozenset({"office", "counselling", "school", "language", "helpline", "other"})
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{self.path}:{self.line}: {prefix}{self.message}"
+
+
+class ContentError(Exception):
+    """The content base has errors; the bot keeps whatever it had before."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} content error(s); first: {errors[0] if errors else '-'}")
+        self.problems = problems
+
+
+@dataclass
+class _Reader:
+    """Collects problems while turning YAML trees into model objects."""
+
+    root: Path
+    today: date
+    problems: list[Problem] = field(default_factory=list)
+    catalogue_lines: dict[str, int] = field(default_factory=dict)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    def error(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(Problem(self.rel(path), line, message))
+
+    def warn(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(Problem(self.rel(path), line, message, "warning"))
+
+    def read(self, path: Path) -> Any:
+        try:
+            return lines.load(path)
+        except lines.YamlSyntaxError as error:
+            self.error(path, error.line, str(error))
+            return None
+
+    # -- small typed getters: each reports its own problem and returns None ------------------
+    def text(self, path: Path, data: LineDict, key: str, *, required: bool = True) -> str | None:
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.error(path, data.line_of(key), f"'{key}' is missing")
+            return None
+        if not isinstance(value, str | int | float):
+            self.error(path, data.line_of(key), f"'{key}' must be text")
+            return None
+        return str(value).strip()
+
+    def mapping(self, path: Path, data: LineDict, key: str, *, required: bool = True) -> LineDict | None:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.error(path, data.line_of(key), f"'{key}' is missing")
+            return None
+        if not isinstance(value, LineDict):
+            self.error(path, data.line_of(key), f"'{key}' must be a mapping")
+            return None
+        return value
+
+    def sequence(self, path: Path, data: LineDict, key: str, *, required: bool = False) -> LineList:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.error(path, data.line_of(key), f"'{key}' is missing")
+            return _empty_list(data.line_of(key))
+        if not isinstance(value, LineList):
+            self.error(path, data.line_of(key), f"'{key}' must be a list")
+            return _empty_list(data.line_of(key))
+        return value
+
+    def day(self, path: Path, data: LineDict, key: str, *, required: bool = True) -> date | None:
+        raw = self.text(path, data, key, required=required)
+        if raw is None:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self.error(path, data.line_of(key), f"'{key}' is not a date like 2026-11-21: {raw!r}")
+            return None
+
+    def partial_date(self, path: Path, data: LineDict, key: str) -> PartialDate | None:
+        raw = self.text(path, data, key, required=False)
+        if raw is None:
+            return None
+        try:
+            return PartialDate.parse(raw)
+        except ValueError as error:
+            self.error(path, data.line_of(key), f"'{key}': {error}")
+            return None
+
+    def dated(self, path: Path, data: LineDict) -> Dated:
+        check = data.get("check", False)
+        if not isinstance(check, bool):
+            self.error(path, data.line_of("check"), "'check' must be true or false")
+            check = False
+        return Dated(as_of=self.partial_date(path, data, "as_of"), check=check)
+
+    def sources(self, path: Path, data: LineDict) -> tuple[Source, ...]:
+        items = self.sequence(path, data, "sources")
+        if not items:
+            self.error(path, data.line_of("sources"), "no source: every fact needs 'sources' (url, seen)")
+        found = []
+        for index, item in enumerate(items):
+            line = items.line_of(index)
+            if not isinstance(item, LineDict):
+                self.error(path, line, "a source must be a mapping with url and seen")
+                continue
+            url = self.text(path, item, "url")
+            seen = self.day(path, item, "seen")
+            if url and not URL.match(url):
+                self.error(path, item.line_of("url"), f"malformed URL {url!r}")
+            status = item.get("status", [])
+            if url and seen:
+                found.append(Source(url, seen, str(item.get("date", "n/d")), tuple(map(str, status or ()))))
+        return tuple(found)
+
+    def weekly(self, path: Path, data: LineDict, line: int) -> WeeklyHours | None:
+        if data.get("always") is True:
+            return WeeklyHours(always=True)
+        slots = {key: value for key, value in data.items() if key in WEEKDAYS}
+        unknown = [k for k in data if k not in WEEKDAYS and k not in _HOURS_KEYS]
+        for key in unknown:
+            self.error(path, data.line_of(key), f"unknown key '{key}' in opening hours (weekdays: mon..sun)")
+        try:
+            for key, value in slots.items():
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise HoursError(f'{key}: give a list of slots like ["08:00-12:00"]')
+            return WeeklyHours.from_mapping(slots)
+        except HoursError as error:
+            bad = next((k for k in slots if str(error).startswith(k) or k in str(error)), None)
+            self.error(path, data.line_of(bad) if bad else line, f"unparsable opening hours: {error}")
+            return None
+
+
+_HOURS_KEYS = frozenset({"appointment_only", "always", "closed", "as_of", "check"})
+
+
+def _empty_list(line: int) -> LineList:
+    empty = LineList()
+    empty.line = line
+    empty.item_lines = []
+    return empty
+
+
+class _TagChecker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.problems.append(
+                f"tag <{tag}> is not allowed (Telegram HTML: {', '.join(sorted(ALLOWED_TAGS))})"
+            )
+            return
+        if tag == "a":
+            href = dict(attrs).get("href") or ""
+            if not (URL.match(href) or href.startswith("tel:")):
+                self.problems.append(f"link with malformed href {href!r}")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in ALLOWED_TAGS:
+            return
+        if not self.open or self.open[-1] != tag:
+            self.problems.append(f"closing </{tag}> does not match")
+        else:
+            self.open.pop()
+
+
+def html_problems(text: str) -> list[str]:
+    checker = _TagChecker()
+    checker.feed(text)
+    checker.close()
+    problems = checker.problems
+    if checker.open:
+        problems.append(f"<{checker.open[-1]}> is never closed")
+    return problems
+
+
+# --- regions ------------------------------------------------------------------------------
+def _read_regions(reader: _Reader, path: Path) -> tuple[Region, ...]:
+    data = reader.read(path)
+    if not isinstance(data, LineDict):
+        if data is not None:
+            reader.error(path, 1, "regions.yaml must be a mapping with 'regions'")
+        return ()
+    regions: list[Region] = []
+    items = reader.sequence(path, data, "regions", required=True)
+    for index, item in enumerate(items):
+        if not isinstance(item, LineDict):
+            reader.error(path, items.line_of(index), "a region must be a mapping")
+            continue
+        region_id, name = reader.text(path, item, "id"), reader.text(path, item, "name")
+        area = reader.text(path, item, "area")
+        if area not in ("stadt", "landkreis"):
+            reader.error(path, item.line_of("area"), "'area' must be stadt or landkreis")
+            continue
+        members = []
+        for member in reader.sequence(path, item, "members"):
+            if isinstance(member, LineDict) and (member_name := reader.text(path, member, "name")):
+                members.append(Municipality(member_name, tuple(map(str, member.get("spellings") or ()))))
+        if region_id and name:
+            regions.append(
+                Region(
+                    id=region_id,
+                    name=name,
+                    area=area,  # type: ignore[arg-type]
+                    kind=str(item.get("kind", "")),
+                    spellings=tuple(map(str, item.get("spellings") or ())),
+                    members=tuple(members),
+                )
+            )
+    return tuple(regions)
+
+
+def _region_index(reader: _Reader, path: Path, regions: tuple[Region, ...]) -> dict[str, Region]:
+    index: dict[str, Region] = {}
+    for region in regions:
+        for name in region.names():
+            key = fold(name)
+            other = index.setdefault(key, region)
+            if other.id != region.id:
+                reader.error(path, 1, f"the name {name!r} stands for both {other.id} and {region.id}")
+    return index
+
+
+# --- places -------------------------------------------------------------------------------
+def _read_place(reader: _Reader, path: Path, region_ids: set[str]) -> Place | None:
+    data = reader.read(path)
+    if not isinstance(data, LineDict):
+        if data is not None:
+            reader.error(path, 1, "a place file must be a mapping")
+        return None
+    place_id, name = reader.text(path, data, "id"), reader.text(path, data, "name")
+    if place_id and place_id != path.stem:
+        reader.error(path, data.line_of("id"), f"id '{place_id}' does not match the file name '{path.stem}'")
+    kind = reader.text(path, data, "kind") or "other"
+    if kind not in PLACE_KINDS:
+        reader.error(
+            path, data.line_of("kind"), f"unknown kind '{kind}' (use {', '.join(sorted(PLACE_KINDS))})"
+        )
+    regions = reader.sequence(path, data, "regions", required=True)
+    for index, region in enumerate(regions):
+        if region not in region_ids and region not in ("all", "landkreis"):
+            reader.error(path, regions.line_of(index), f"unknown region '{region}'")
+
+    address = None
+    raw_address = reader.mapping(path, data, "address", required=False)
+    if raw_address is not None and (text := reader.text(path, raw_address, "text")):
+        address = Address(text, reader.dated(path, raw_address))
+
+    phones = []
+    for index, raw in enumerate(reader.sequence(path, data, "phones")):
+        line = data["phones"].line_of(index)
+        if not isinstance(raw, LineDict):
+            reader.error(path, line, "a phone must be a mapping with number and label")
+            continue
+        number = reader.text(path, raw, "number")
+        if number and not PHONE.match(number):
+            reader.error(path, raw.line_of("number"), f"malformed phone number {number!r}")
+            continue
+        label = reader.text(path, raw, "label") or "general"
+        if label not in PHONE_LABELS:
+            reader.error(path, raw.line_of("label"), f"unknown phone label '{label}'")
+        phone_hours = None
+        if (raw_hours := reader.mapping(path, raw, "hours", required=False)) is not None:
+            phone_hours = reader.weekly(path, raw_hours, raw.line_of("hours"))
+        if number:
+            phones.append(Phone(number, label, phone_hours, reader.dated(path, raw)))
+
+    email = reader.text(path, data, "email", required=False)
+    if email and not EMAIL.match(email):
+        reader.error(path, data.line_of("email"), f"malformed e-mail address {email!r}")
+    links = {}
+    for key in ("web", "appointment_url"):
+        links[key] = reader.text(path, data, key, required=False)
+        if links[key] and not URL.match(links[key] or ""):
+            reader.error(path, data.line_of(key), f"malformed URL {links[key]!r}")
+
+    hours: OpeningHours | None = None
+    if (raw_hours := reader.mapping(path, data, "hours", required=False)) is not None:
+        weekly = reader.weekly(path, raw_hours, data.line_of("hours"))
+        appointment_only = raw_hours.get("appointment_only") is True
+        if weekly is not None and weekly.empty and not appointment_only and "closed" not in raw_hours:
+            reader.error(
+                path, data.line_of("hours"), "opening hours name no weekday, 'always' or 'appointment_only'"
+            )
+        closed_from = closed_until = None
+        if (closed := reader.mapping(path, raw_hours, "closed", required=False)) is not None:
+            closed_from = reader.day(path, closed, "from")
+            closed_until = reader.day(path, closed, "until")
+        if weekly is not None:
+            hours = OpeningHours(
+                weekly, appointment_only, closed_from, closed_until, reader.dated(path, raw_hours)
+            )
+
+    barrier_free = data.get("barrier_free")
+    if barrier_free is not None and not isinstance(barrier_free, bool):
+        reader.error(path, data.line_of("barrier_free"), "'barrier_free' must be true or false")
+        barrier_free = None
+    languages = tuple(map(str, reader.sequence(path, data, "languages")))
+    sources = reader.sources(path, data)
+    verified_on = reader.day(path, data, "verified_on")
+    if verified_on and reader.today - verified_on > REVIEW_AFTER:
+        reader.warn(path, data.line_of("verified_on"), f"verified_on {verified_on} is over 12 months old")
+    if not (place_id and name and verified_on):
+        return None
+    return Place(
+        id=place_id,
+        name=name,
+        kind=kind,
+        regions=tuple(map(str, regions)),
+        sources=sources,
+        verified_on=verified_on,
+        address=address,
+        phones=tuple(phones),
+        email=email,
+        web=links["web"],
+        appointment_url=links["appointment_url"],
+        hours=hours,
+        barrier_free=barrier_free,
+        languages=languages,
+    )
+
+
+# --- catalogue and topics ---------------------------------------------------------------------
+def _read_catalogue(reader: _Reader, path: Path) -> tuple[CatalogueEntry, ...]:
+    data = reader.read(path)
+    if not isinstance(data, LineDict):
+        if data is not None:
+            reader.error(path, 1, "catalogue.yaml must be a mapping with 'topics'")
+        return ()
+    category_of: dict[str, str] = {}
+    categories = reader.mapping(path, data, "categories") or LineDict()
+    for category, ids in categories.items():
+        for topic_id in ids or ():
+            category_of[str(topic_id)] = category
+    entries = []
+    for index, item in enumerate(reader.sequence(path, data, "topics", required=True)):
+        line = data["topics"].line_of(index)
+        if not isinstance(item, LineDict) or not (topic_id := reader.text(path, item, "id")):
+            reader.error(path, line, "a catalogue entry needs an id")
+            continue
+        reader.catalogue_lines[topic_id] = line
+        if topic_id not in category_of:
+            reader.error(path, line, f"topic '{topic_id}' is in no category")
+        care = item.get("care")
+        entries.append(
+            CatalogueEntry(
+                id=topic_id,
+                title=str(item.get("title", topic_id)),
+                category=category_of.get(topic_id, ""),
+                place_dependent=item.get("place") is True,
+                care=care if care in ("legal", "urgent") else None,
+            )
+        )
+    return tuple(entries)
+
+
+def _read_translation(
+    reader: _Reader, path: Path, language: str, data: LineDict, version: int
+) -> Translation | None:
+    source_version = data.get("source_version")
+    if not isinstance(source_version, int) or source_version < 1:
+        reader.error(
+            path, data.line_of("source_version"), f"{language}: 'source_version' must be a whole number >= 1"
+        )
+        return None
+    if source_version > version:
+        reader.error(
+            path,
+            data.line_of("source_version"),
+            f"{language}: source_version {source_version} > version {version}",
+        )
+    if language == SOURCE_LANGUAGE and source_version != version:
+        reader.error(
+            path, data.line_of("source_version"), "de: source_version must equal the topic's version"
+        )
+    title = reader.text(path, data, "title")
+    answer = reader.text(path, data, "answer")
+    if answer:
+        if len(answer) > ANSWER_LIMIT:
+            reader.error(
+                path,
+                data.line_of("answer"),
+                f"{language}: answer has {len(answer)} characters (limit {ANSWER_LIMIT})",
+            )
+        for problem in html_problems(answer):
+            reader.error(path, data.line_of("answer"), f"{language}: {problem}")
+    notes = {}
+    for key in ("for_stadt", "for_landkreis"):
+        notes[key] = reader.text(path, data, key, required=False)
+        for problem in html_problems(notes[key] or ""):
+            reader.error(path, data.line_of(key), f"{language}: {problem}")
+    examples = reader.sequence(path, data, "examples", required=True)
+    texts = [str(e).strip() for e in examples if str(e).strip()]
+    if len(texts) < MIN_EXAMPLES:
+        reader.error(
+            path,
+            data.line_of("examples"),
+            f"{language}: {len(texts)} example questions, at least {MIN_EXAMPLES} needed",
+        )
+    if not (title and answer):
+        return None
+    return Translation(
+        language=language,
+        source_version=source_version,
+        machine=data.get("machine") is True,
+        title=title,
+        answer=answer,
+        examples=tuple(texts),
+        for_stadt=notes["for_stadt"],
+        for_landkreis=notes["for_landkreis"],
+    )
+
+
+def _read_topic(
+    reader: _Reader, path: Path, catalogue: dict[str, CatalogueEntry], place_ids: set[str]
+) -> tuple[Topic | None, LineDict | None]:
+    data = reader.read(path)
+    if not isinstance(data, LineDict):
+        if data is not None:
+            reader.error(path, 1, "a topic file must be a mapping")
+        return None, None
+    topic_id = reader.text(path, data, "id")
+    if topic_id and topic_id != path.stem:
+        reader.error(path, data.line_of("id"), f"id '{topic_id}' does not match the file name '{path.stem}'")
+    if topic_id and topic_id not in catalogue:
+        reader.error(path, data.line_of("id"), f"unknown topic id '{topic_id}' (not in catalogue.yaml)")
+    version = data.get("version")
+    if not isinstance(version, int) or version < 1:
+        reader.error(path, data.line_of("version"), "'version' must be a whole number >= 1")
+        version = 1
+    owner = reader.text(path, data, "owner")
+    verified_on = reader.day(path, data, "verified_on")
+    if verified_on and reader.today - verified_on > REVIEW_AFTER:
+        reader.warn(
+            path,
+            data.line_of("verified_on"),
+            f"verified_on {verified_on} is over 12 months old: due for review",
+        )
+    places = reader.sequence(path, data, "places")
+    for index, place in enumerate(places):
+        if place not in place_ids:
+            reader.error(
+                path, places.line_of(index), f"place '{place}' is referenced but not defined in places/"
+            )
+    translations: dict[str, Translation] = {}
+    raw_translations = reader.mapping(path, data, "translations") or LineDict()
+    for language in raw_translations:
+        if language not in LANGUAGES:
+            reader.error(path, raw_translations.line_of(language), f"unknown language '{language}'")
+    for language in LANGUAGES:
+        raw = raw_translations.get(language)
+        if raw is None:
+            reader.error(
+                path,
+                raw_translations.line or data.line_of("translations"),
+                f"language '{language}' is missing",
+            )
+            continue
+        if not isinstance(raw, LineDict):
+            reader.error(path, raw_translations.line_of(language), f"{language}: must be a mapping")
+            continue
+        if (translation := _read_translation(reader, path, language, raw, version)) is not None:
+            translations[language] = translation
+            if translation.source_version < version:
+                reader.warn(
+                    path,
+                    raw.line_of("source_version"),
+                    f"{language}: translation is outdated (made from version {translation.source_version}, "
+                    f"German is version {version})",
+                )
+    entry = catalogue.get(topic_id or "")
+    sources = reader.sources(path, data)
+    check_since = reader.partial_date(path, data, "check_since")
+    if not (topic_id and owner and verified_on and entry and SOURCE_LANGUAGE in translations):
+        return None, data
+    if entry.place_dependent and not places:
+        reader.error(path, data.line_of("places"), "place-dependent topic lists no places")
+    return (
+        Topic(
+            id=topic_id,
+            version=version,
+            owner=owner,
+            verified_on=verified_on,
+            sources=sources,
+            translations=MappingProxyType(translations),
+            places=tuple(map(str, places)),
+            related=tuple(map(str, reader.sequence(path, data, "related"))),
+            check_since=check_since,
+            place_dependent=entry.place_dependent,
+            care=entry.care,
+            category=entry.category,
+        ),
+        data,
+    )
+
+
+def check(directory: Path, *, today: date | None = None) -> tuple[ContentBase | None, list[Problem]]:
+    """Read and validate everything below `directory`; content is None when there are errors."""
+    reader = _Reader(root=directory, today=today or date.today())
+    catalogue = _read_catalogue(reader, directory / "catalogue.yaml")
+    by_id = {entry.id: entry for entry in catalogue}
+    regions = _read_regions(reader, directory / "regions.yaml")
+    region_index = _region_index(reader, directory / "regions.yaml", regions)
+    region_ids = {r.id for r in regions}
+
+    places: dict[str, Place] = {}
+    place_paths = sorted((directory / "places").glob("*.yaml"))
+    for path in place_paths:
+        if (place := _read_place(reader, path, region_ids)) is not None:
+            places[place.id] = place
+    place_ids = {path.stem for path in place_paths}
+
+    topics: dict[str, Topic] = {}
+    raw_topics: dict[str, tuple[Path, LineDict]] = {}
+    for path in sorted((directory / "topics").glob("*.yaml")):
+        topic, raw = _read_topic(reader, path, by_id, place_ids)
+        if topic is not None and raw is not None:
+            topics[topic.id] = topic
+            raw_topics[topic.id] = (path, raw)
+    for entry in catalogue:
+        if entry.id not in topics and not (directory / "topics" / f"{entry.id}.yaml").exists():
+            line = reader.catalogue_lines.get(entry.id, 1)
+            reader.error(
+                directory / "catalogue.yaml", line, f"topic '{entry.id}' has no file topics/{entry.id}.yaml"
+            )
+
+    _check_links(reader, topics, raw_topics)
+    _check_duplicate_examples(reader, topics, raw_topics)
+
+    content = None
+    if not any(p.severity == "error" for p in reader.problems):
+        content = ContentBase(
+            topics=MappingProxyType(topics),
+            places=MappingProxyType(places),
+            regions=regions,
+            catalogue=catalogue,
+            _region_index=MappingProxyType(region_index),
+        )
+    return content, sorted(reader.problems)
+
+
+def _check_links(reader: _Reader, topics: dict[str, Topic], raw: dict[str, tuple[Path, LineDict]]) -> None:
+    for topic in topics.values():
+        path, data = raw[topic.id]
+        related = data.get("related") or LineList()
+        for index, other in enumerate(topic.related):
+            if other not in topics:
+                line = related.line_of(index) if isinstance(related, LineList) else data.line_of("related")
+                reader.error(path, line, f"related topic '{other}' does not exist")
+
+
+def _check_duplicate_examples(
+    reader: _Reader, topics: dict[str, Topic], raw: dict[str, tuple[Path, LineDict]]
+) -> None:
+    first_seen: dict[str, str] = {}
+    for topic in topics.values():
+        path, data = raw[topic.id]
+        for language, translation in topic.translations.items():
+            examples = data["translations"][language]["examples"]
+            for index, example in enumerate(translation.examples):
+                key = fold(example)
+                owner = first_seen.setdefault(key, topic.id)
+                if owner != topic.id:
+                    reader.error(
+                        path,
+                        examples.line_of(index),
+                        f"{language}: example question {example!r} also stands under topic '{owner}'",
+                    )
+
+
+def load(directory: Path) -> ContentBase:
+    content, problems = check(directory)
+    if content is None:
+        raise ContentError(problems)
+    return content

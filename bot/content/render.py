@@ -1,0 +1,130 @@
+"""An answer card in the user's language: answer, the place for their region, source line.
+
+Output is Telegram's HTML subset; the web chat shows the same markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from bot.content.model import ContentBase, Dated, OpeningHours, Phone, Place, Region, Topic
+from bot.i18n import N_, RIGHT_TO_LEFT_MARK, Texts
+
+PHONE_LABELS = {
+    # Translators: label of a phone number on a place card
+    "general": N_("phone"),
+    # Translators: label of a phone number used to book appointments
+    "appointments": N_("appointments"),
+    # Translators: label of the phone number for naturalisation (Einbürgerung)
+    "naturalisation": N_("naturalisation"),
+    # Translators: label of a hotline phone number
+    "hotline": N_("hotline"),
+    # Translators: label of a phone number for counselling
+    "counselling": N_("counselling"),
+    # Translators: label of an emergency phone number
+    "emergency": N_("emergency"),
+}
+
+
+def _dated(t: Texts, dated: Dated) -> str:
+    if dated.as_of and dated.check:
+        return " " + t.gettext("(as of {date} – please check)").format(date=t.partial_date(dated.as_of))
+    if dated.check:
+        return " " + t.gettext("(please check)")
+    return ""
+
+
+def _hours_line(t: Texts, hours: OpeningHours, url: str | None, now: datetime) -> str:
+    if hours.closed_on(now.date()) and hours.closed_until:
+        line = t.gettext("Temporarily closed until {date}.").format(date=t.date(hours.closed_until))
+    elif hours.appointment_only:
+        line = t.gettext("Appointment only.")
+        if url:
+            line += " " + '<a href="{url}">{label}</a>'.format(
+                url=escape(url), label=t.gettext("Book an appointment")
+            )
+    elif hours.weekly.always:
+        line = t.gettext("Open around the clock, every day.")
+    elif hours.weekly.is_open(now):
+        line = t.gettext("Open now.")
+    else:
+        following = hours.weekly.next_opening(now)
+        line = t.gettext("Closed now.")
+        if following:
+            line += " " + t.gettext("Opens {moment}.").format(moment=t.ltr(t.moment(following)))
+    return "🕒 " + line + _dated(t, hours.dated)
+
+
+def _weekly_summary(t: Texts, phone: Phone) -> str:
+    if phone.hours is None or phone.hours.empty:
+        return ""
+    if phone.hours.always:
+        return " · " + t.gettext("24/7")
+    parts = []
+    for index, slots in enumerate(phone.hours.days):
+        if slots:
+            spans = ", ".join(f"{t.time(s.start)}–{t.time(s.end)}" for s in slots)
+            parts.append(f"{t.weekday(index, 'abbreviated')} {t.ltr(spans)}")
+    return " · " + "; ".join(parts)
+
+
+def render_place(t: Texts, place: Place, now: datetime) -> str:
+    lines = [f"📍 <b>{escape(place.name)}</b>"]
+    if place.address:
+        lines.append(t.ltr(escape(place.address.text)) + _dated(t, place.address.dated))
+    if place.hours:
+        lines.append(_hours_line(t, place.hours, place.appointment_url, now))
+    elif place.appointment_url:
+        lines.append(
+            '🗓 <a href="{url}">{label}</a>'.format(
+                url=escape(place.appointment_url), label=t.gettext("Book an appointment")
+            )
+        )
+    for phone in place.phones:
+        label = t.gettext(PHONE_LABELS.get(phone.label, "phone"))
+        number = f'<a href="{escape(phone.tel_uri)}">{escape(phone.number)}</a>'
+        lines.append(f"☎ {label}: {t.ltr(number)}{_weekly_summary(t, phone)}{_dated(t, phone.dated)}")
+    if place.email:
+        lines.append(f"✉ {t.ltr(escape(place.email))}")
+    if place.web:
+        lines.append('🔗 <a href="{url}">{url}</a>'.format(url=escape(place.web)))
+    if place.barrier_free:
+        lines.append("♿ " + t.gettext("Barrier-free access."))
+    return "\n".join(lines)
+
+
+def render_answer(content: ContentBase, topic: Topic, t: Texts, region: Region | None, now: datetime) -> str:
+    """The whole card as the user reads it."""
+    translation = topic.best_translation(t.language)
+    parts = []
+    if translation.language != t.language:
+        fallback_name = t.gettext("English") if translation.language == "en" else t.gettext("German")
+        parts.append(
+            "<i>"
+            + t.gettext(
+                "This answer is not yet available in your language; here it is in {language}."
+            ).format(language=fallback_name)
+            + "</i>"
+        )
+    parts.append(f"<b>{translation.title}</b>\n{translation.answer}")
+    if region is not None and (note := translation.regional_note(region.area)):
+        parts.append(note)
+    places = content.places_for(topic, region)
+    if places:
+        parts.append("\n\n".join(render_place(t, place, now) for place in places))
+    if topic.check_since is not None:
+        parts.append(
+            "ℹ️ "
+            + t.gettext("Some of this information dates from {date}. Please check it before you go.").format(
+                date=t.partial_date(topic.check_since)
+            )
+        )
+    source = topic.sources[0].url if topic.sources else None
+    checked = t.gettext("Source · checked on {date}").format(date=t.date(topic.verified_on))
+    parts.append(f'<a href="{escape(source)}">{checked}</a>' if source else checked)
+    card = "\n\n".join(parts)
+    if t.rtl:
+        # A line that starts with a Latin name or a number would otherwise be laid out left to right.
+        card = "\n".join(RIGHT_TO_LEFT_MARK + line for line in card.split("\n"))
+    return card
