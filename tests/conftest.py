@@ -130,6 +130,7 @@ def write_content(directory: Path) -> Path:
         ],
         "categories": {"arrival": ["registration"], "health": ["emergency"]},
     }
+
     def dump(data: object, path: Path) -> None:
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
 
