@@ -39,7 +39,7 @@ bot/locale/%/LC_MESSAGES/messages.mo: bot/locale/%/LC_MESSAGES/messages.po $(VEN
 
 # After changing UI strings: refresh the template and every language's catalog, then translate.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-comments=Translators: --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-comments=Translators: --sort-output --no-location \
 	  --project=wegweiser --no-wrap -o bot/locale/messages.pot .
 	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-wrap --ignore-obsolete
 
@@ -58,7 +58,7 @@ typecheck: $(VENV)/.installed
 
 test: setup lint typecheck
 	@mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-comments=Translators: --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-comments=Translators: --sort-output --no-location \
 	  --project=wegweiser --no-wrap -o var/messages.pot . >/dev/null 2>&1
 	$(BIN)/pybabel update --check -i var/messages.pot -d bot/locale -D messages --no-wrap --ignore-obsolete
 	$(BIN)/wegweiser content check
