@@ -57,10 +57,6 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 test: setup lint typecheck
-	@mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-comments=Translators: --sort-output --no-location \
-	  --project=wegweiser --no-wrap -o var/messages.pot . >/dev/null 2>&1
-	$(BIN)/pybabel update --check -i var/messages.pot -d bot/locale -D messages --no-wrap --ignore-obsolete
 	$(BIN)/wegweiser content check
 	$(BIN)/pytest
 

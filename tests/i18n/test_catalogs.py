@@ -62,3 +62,23 @@ def test_rtl_languages() -> None:
 
 def test_locale_dir_ships_with_the_package() -> None:
     assert Path(LOCALE_DIR).parent.name == "bot"
+
+
+def _extracted_ids() -> set[str]:
+    from babel.messages.extract import extract_from_dir
+
+    found = extract_from_dir(
+        str(Path(LOCALE_DIR).parent),
+        method_map=[("**.py", "python")],
+        keywords={"gettext": None, "ngettext": (1, 2), "N_": None},
+    )
+    return {message[2] if isinstance(message[2], str) else message[2][0] for message in found}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalog_not_stale(language: str) -> None:
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    code = _extracted_ids()
+    assert not code - catalog, f"messages missing from {language}: run make extract-messages and translate"
+    assert not catalog - code, f"messages no longer in the code in {language}: run make extract-messages"
