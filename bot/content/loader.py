@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Literal
 
 from bot.content import lines
 from bot.content.lines import LineDict, LineList
@@ -90,12 +90,17 @@ class _Reader:
     def warn(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(self.rel(path), line, message, "warning"))
 
-    def read(self, path: Path) -> Any:
+    def read_mapping(self, path: Path, expected: str) -> LineDict | None:
+        """The file's top-level mapping, or None with the problem reported."""
         try:
-            return lines.load(path)
+            data = lines.load(path)
         except lines.YamlSyntaxError as error:
             self.error(path, error.line, str(error))
             return None
+        if not isinstance(data, LineDict):
+            self.error(path, 1, f"{path.name} must be a mapping with {expected}")
+            return None
+        return data
 
     # -- small typed getters: each reports its own problem and returns None ------------------
     def text(self, path: Path, data: LineDict, key: str, *, required: bool = True) -> str | None:
@@ -244,10 +249,8 @@ def html_problems(text: str) -> list[str]:
 
 # --- regions ------------------------------------------------------------------------------
 def _read_regions(reader: _Reader, path: Path) -> tuple[Region, ...]:
-    data = reader.read(path)
-    if not isinstance(data, LineDict):
-        if data is not None:
-            reader.error(path, 1, "regions.yaml must be a mapping with 'regions'")
+    data = reader.read_mapping(path, "'regions'")
+    if data is None:
         return ()
     regions: list[Region] = []
     items = reader.sequence(path, data, "regions", required=True)
@@ -291,10 +294,8 @@ def _region_index(reader: _Reader, path: Path, regions: tuple[Region, ...]) -> d
 
 # --- places -------------------------------------------------------------------------------
 def _read_place(reader: _Reader, path: Path, region_ids: set[str]) -> Place | None:
-    data = reader.read(path)
-    if not isinstance(data, LineDict):
-        if data is not None:
-            reader.error(path, 1, "a place file must be a mapping")
+    data = reader.read_mapping(path, "id, name, regions and sources")
+    if data is None:
         return None
     place_id, name = reader.text(path, data, "id"), reader.text(path, data, "name")
     if place_id and place_id != path.stem:
@@ -390,10 +391,8 @@ def _read_place(reader: _Reader, path: Path, region_ids: set[str]) -> Place | No
 
 # --- catalogue and topics ---------------------------------------------------------------------
 def _read_catalogue(reader: _Reader, path: Path) -> tuple[CatalogueEntry, ...]:
-    data = reader.read(path)
-    if not isinstance(data, LineDict):
-        if data is not None:
-            reader.error(path, 1, "catalogue.yaml must be a mapping with 'topics'")
+    data = reader.read_mapping(path, "'topics' and 'categories'")
+    if data is None:
         return ()
     category_of: dict[str, str] = {}
     categories = reader.mapping(path, data, "categories") or LineDict()
@@ -482,10 +481,8 @@ def _read_translation(
 def _read_topic(
     reader: _Reader, path: Path, catalogue: dict[str, CatalogueEntry], place_ids: set[str]
 ) -> tuple[Topic | None, LineDict | None]:
-    data = reader.read(path)
-    if not isinstance(data, LineDict):
-        if data is not None:
-            reader.error(path, 1, "a topic file must be a mapping")
+    data = reader.read_mapping(path, "id, version and translations")
+    if data is None:
         return None, None
     topic_id = reader.text(path, data, "id")
     if topic_id and topic_id != path.stem:
