@@ -11,17 +11,22 @@ import contextlib
 import logging
 import socket
 import sys
+from datetime import timedelta
 
 import uvicorn
 
 from bot.content.loader import ContentError
 from bot.logs import configure_logging
+from bot.privacy.retention import purge_periodically
 from bot.server.services import Services
 from bot.settings import Settings
 from bot.storage.database import DatabaseUnavailable
 from bot.web.app import create_web_app
 
 log = logging.getLogger(__name__)
+
+
+RETENTION_INTERVAL = timedelta(hours=1)
 
 
 class StartupError(Exception):
@@ -64,7 +69,13 @@ async def serve(settings: Settings, *, start_nlu: bool) -> None:
             access_log=False,
         )
     )
-    background = [asyncio.create_task(services.content.watch(), name="content-watch")]
+    background = [
+        asyncio.create_task(services.content.watch(), name="content-watch"),
+        asyncio.create_task(
+            purge_periodically(services.database, settings.retention_days, RETENTION_INTERVAL),
+            name="retention",
+        ),
+    ]
     print(f"web:      http://{settings.web_host}:{settings.web_port}/  (health: /healthz)", flush=True)
     if not settings.telegram_enabled:
         print("telegram: off — set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to switch it on", flush=True)

@@ -1,0 +1,60 @@
+"""Deletion after RETENTION_DAYS: what people wrote is not kept longer than needed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Delete, delete
+
+from bot.storage.database import Database
+from bot.storage.models import Case, Feedback, Message, ProcessedUpdate, UnansweredQuestion
+
+log = logging.getLogger(__name__)
+
+# Update ids only guard against a redelivered update; Telegram redelivers within hours, not days.
+PROCESSED_UPDATES_KEPT = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Purged:
+    messages: int
+    feedback: int
+    unanswered: int
+    closed_cases: int
+    processed_updates: int
+
+
+async def purge_expired(database: Database, retention_days: int, now: datetime | None = None) -> Purged:
+    """One unit of work: everything older than the retention period goes."""
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(days=retention_days)
+    async with database.session() as session, session.begin():
+
+        async def purge(statement: Delete) -> int:
+            result = await session.execute(statement)
+            return int(cast(CursorResult[Any], result).rowcount or 0)
+
+        purged = Purged(
+            messages=await purge(delete(Message).where(Message.created_at < cutoff)),
+            feedback=await purge(delete(Feedback).where(Feedback.created_at < cutoff)),
+            unanswered=await purge(delete(UnansweredQuestion).where(UnansweredQuestion.created_at < cutoff)),
+            closed_cases=await purge(delete(Case).where(Case.status == "closed", Case.closed_at < cutoff)),
+            processed_updates=await purge(
+                delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - PROCESSED_UPDATES_KEPT)
+            ),
+        )
+    log.info("retention purge", extra={"retention_days": retention_days, **vars(purged)})
+    return purged
+
+
+async def purge_periodically(database: Database, retention_days: int, interval: timedelta) -> None:
+    while True:
+        try:
+            await purge_expired(database, retention_days)
+        except Exception:
+            log.exception("retention purge failed; trying again at the next interval")
+        await asyncio.sleep(interval.total_seconds())

@@ -1,0 +1,47 @@
+"""After RETENTION_DAYS, messages, feedback, unanswered questions and closed cases are gone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.privacy.retention import purge_expired
+from bot.storage.database import Database
+from bot.storage.models import Case, Feedback, Message, ProcessedUpdate, UnansweredQuestion, User
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+async def count(database: Database, model: type) -> int:
+    async with database.session() as session:
+        return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_purge_keeps_recent_and_deletes_expired(database: Database) -> None:
+    old, recent = NOW - timedelta(days=31), NOW - timedelta(days=29)
+    async with database.session() as session, session.begin():
+        user = User(channel="telegram", external_id="7", language="ar")
+        session.add(user)
+        await session.flush()
+        for moment in (old, recent):
+            session.add(Message(user_id=user.id, direction="in", text="سؤال", created_at=moment))
+            session.add(Feedback(user_id=user.id, helpful=False, created_at=moment))
+            session.add(UnansweredQuestion(user_id=user.id, text="?", reason="fallback", created_at=moment))
+            session.add(
+                Case(user_id=user.id, status="closed", reason="asked", opened_at=moment, closed_at=moment)
+            )
+        session.add(Case(user_id=user.id, status="open", reason="asked", opened_at=old))  # open: kept
+        session.add(ProcessedUpdate(update_id=1, processed_at=NOW - timedelta(days=3)))
+        session.add(ProcessedUpdate(update_id=2, processed_at=NOW - timedelta(hours=1)))
+
+    purged = await purge_expired(database, retention_days=30, now=NOW)
+
+    assert (purged.messages, purged.feedback, purged.unanswered, purged.closed_cases) == (1, 1, 1, 1)
+    assert purged.processed_updates == 1
+    assert await count(database, Message) == 1
+    assert await count(database, Feedback) == 1
+    assert await count(database, UnansweredQuestion) == 1
+    assert await count(database, Case) == 2  # the recent closed one and the open one
+    assert await count(database, ProcessedUpdate) == 1
+    assert await count(database, User) == 1  # preferences stay until the user deletes them
