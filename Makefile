@@ -9,13 +9,13 @@ LOCALES := de en uk ru ar tr fa ku
 PO_FILES := $(foreach lang,$(LOCALES),bot/locale/$(lang)/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test lint typecheck catalogs extract-messages db clean
+.PHONY: help setup run test lint typecheck catalogs extract-messages model db clean
 
 help:
 	@echo "make run   - set up what is missing, then start the NLU server, the web server and the bot"
 	@echo "make test  - set up what is missing, then run linters, type checks and the whole test suite"
 
-setup: $(VENV)/.installed $(RASA_VENV)/.installed catalogs db
+setup: $(VENV)/.installed $(RASA_VENV)/.installed catalogs model db
 
 # The application environment (Python >= 3.11).
 $(VENV)/.installed: pyproject.toml
@@ -42,6 +42,10 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-comments=Translators: --sort-output --no-location \
 	  --project=wegweiser --no-wrap -o bot/locale/messages.pot .
 	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale -D messages --no-wrap --ignore-obsolete
+
+# A trained NLU model; retrained only when the content or the NLU data changed (fingerprinted).
+model: $(VENV)/.installed $(RASA_VENV)/.installed
+	$(BIN)/wegweiser nlu train
 
 db: $(VENV)/.installed
 	$(BIN)/wegweiser db upgrade

@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "bot.server.commands",  # run, serve
     "bot.storage.commands",  # db upgrade / current
     "bot.content.commands",  # content check / status
+    "bot.understanding.commands",  # nlu train / serve / evaluate
 )
 
 

@@ -21,6 +21,7 @@ from bot.privacy.retention import purge_periodically
 from bot.server.services import Services
 from bot.settings import Settings
 from bot.storage.database import DatabaseUnavailable
+from bot.understanding import service as nlu_service
 from bot.web.app import create_web_app
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,14 @@ async def prepare(settings: Settings) -> Services:
 
 async def serve(settings: Settings, *, start_nlu: bool) -> None:
     services = await prepare(settings)
+    rasa = None
+    if start_nlu:
+        try:
+            # Training (when inputs changed) and start-up take a while; the event loop stays free.
+            rasa = await asyncio.to_thread(nlu_service.start_server, settings, progress=print)
+            print(f"nlu:      {settings.rasa_url}  (Rasa, pid {rasa.pid})", flush=True)
+        except nlu_service.NluError as error:
+            print(f"nlu:      not started ({error}); answers come from the degraded matcher", flush=True)
     web = uvicorn.Server(
         uvicorn.Config(
             create_web_app(services),
@@ -87,6 +96,8 @@ async def serve(settings: Settings, *, start_nlu: bool) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await services.close()
+        if rasa is not None:
+            await asyncio.to_thread(nlu_service.stop_server, rasa)
         log.info("stopped")
 
 

@@ -1,0 +1,236 @@
+"""`wegweiser nlu evaluate`: train on part of the example questions, test on the rest.
+
+Per language, for Rasa and for the degraded-mode matcher: top-1 topic accuracy, macro F1 over all
+intents, the most confused pairs, emergency recall (urgent questions that end as an emergency
+decision, keyword net included) and how often an out-of-scope question gets a confident answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bot.content.model import ContentBase
+from bot.understanding.client import CircuitBreaker, RasaClient
+from bot.understanding.matcher import Matcher
+from bot.understanding.model import Understanding
+from bot.understanding.policy import Decision, decide
+from bot.understanding.service import NluProject, Progress, start_rasa, stop_server, train_model
+from bot.understanding.text import find_place
+from bot.understanding.training import Example, all_examples, conversation_examples, split
+from bot.understanding.understand import place_resolver
+
+ALL = "all"
+ANSWERING = frozenset({"answer", "ask_place"})
+
+
+@dataclass
+class Scores:
+    examples: int = 0
+    topic_examples: int = 0
+    topic_accuracy: float = 0.0  # top-1 intent == topic, over topic questions
+    intent_accuracy: float = 0.0  # over all questions
+    macro_f1: float = 0.0  # over the intents present among this language's questions
+    answered_correctly: float = 0.0  # topic questions the policy answers with the right topic
+    clarified: float = 0.0  # topic questions the policy answers with "did you mean …?"
+    emergency_recall: float | None = None  # urgent questions decided as emergency
+    false_alarms: float = 0.0  # non-urgent questions decided as emergency
+    out_of_scope_confident: float | None = None  # out-of-scope questions answered with a topic
+    confused: list[tuple[str, str, int]] = field(default_factory=list)  # (true, predicted, count)
+
+
+@dataclass
+class Report:
+    engine: str
+    train_size: int
+    test_size: int
+    seconds: float
+    by_language: dict[str, Scores]
+
+
+def score(
+    engine: str, results: Sequence[tuple[Example, Understanding, Decision]], content: ContentBase
+) -> dict[str, Scores]:
+    groups: dict[str, list[tuple[Example, Understanding, Decision]]] = defaultdict(list)
+    for item in results:
+        groups[item[0].language].append(item)
+        groups[ALL].append(item)
+    urgent = {topic.id for topic in content.topics.values() if topic.care == "urgent"}
+    return {
+        language: _scores(items, set(content.topics), urgent) for language, items in sorted(groups.items())
+    }
+
+
+def _rate(hits: int, total: int) -> float:
+    return round(hits / total, 4) if total else 0.0
+
+
+def _scores(
+    items: list[tuple[Example, Understanding, Decision]], topics: set[str], urgent: set[str]
+) -> Scores:
+    topic_items = [item for item in items if item[0].intent in topics]
+    urgent_items = [item for item in items if item[0].intent in urgent]
+    calm_items = [item for item in items if item[0].intent not in urgent]
+    out_of_scope = [item for item in items if item[0].intent == "out_of_scope"]
+    confused = Counter((e.intent, u.intent) for e, u, _ in items if e.intent != u.intent)
+    return Scores(
+        examples=len(items),
+        topic_examples=len(topic_items),
+        topic_accuracy=_rate(sum(u.intent == e.intent for e, u, _ in topic_items), len(topic_items)),
+        intent_accuracy=_rate(sum(u.intent == e.intent for e, u, _ in items), len(items)),
+        macro_f1=round(_macro_f1([(e.intent, u.intent) for e, u, _ in items]), 4),
+        answered_correctly=_rate(
+            sum(d.action in ANSWERING and d.topic == e.intent for e, _, d in topic_items), len(topic_items)
+        ),
+        clarified=_rate(sum(d.action == "clarify" for _, _, d in topic_items), len(topic_items)),
+        emergency_recall=_rate(sum(d.action == "emergency" for _, _, d in urgent_items), len(urgent_items))
+        if urgent_items
+        else None,
+        false_alarms=_rate(sum(d.action == "emergency" for _, _, d in calm_items), len(calm_items)),
+        out_of_scope_confident=_rate(
+            sum(d.action in ANSWERING and d.topic is not None for _, _, d in out_of_scope), len(out_of_scope)
+        )
+        if out_of_scope
+        else None,
+        confused=[(true, predicted, count) for (true, predicted), count in confused.most_common(3)],
+    )
+
+
+def _macro_f1(pairs: list[tuple[str, str]]) -> float:
+    labels = {true for true, _ in pairs}
+    f1s = []
+    for label in labels:
+        true_positive = sum(t == label and p == label for t, p in pairs)
+        predicted = sum(p == label for _, p in pairs)
+        actual = sum(t == label for t, _ in pairs)
+        precision = true_positive / predicted if predicted else 0.0
+        recall = true_positive / actual if actual else 0.0
+        f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return sum(f1s) / len(f1s) if f1s else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _rasa_readings(url: str, texts: Sequence[str], content: ContentBase) -> list[Understanding]:
+    # A generous timeout and a breaker that never opens: here we measure Rasa, not its availability.
+    client = RasaClient(
+        url,
+        topic_ids=frozenset(content.topics),
+        resolve_place=place_resolver(content),
+        timeout=10.0,
+        breaker=CircuitBreaker(failure_threshold=10**9),
+    )
+    try:
+        readings = []
+        for text in texts:
+            found = await client.parse(text)
+            if found is None:
+                raise RuntimeError(f"Rasa did not answer during evaluation ({client.stats.last_error})")
+            readings.append(found)
+        return readings
+    finally:
+        await client.aclose()
+
+
+def _decisions(
+    examples: Sequence[Example], readings: Sequence[Understanding], content: ContentBase
+) -> list[tuple[Example, Understanding, Decision]]:
+    return [
+        (example, reading, decide(reading, example.plain_text, language=example.language, place_known=True,
+                                  content=content))
+        for example, reading in zip(examples, readings, strict=True)
+    ]  # fmt: skip
+
+
+def evaluate(
+    project: NluProject,
+    content: ContentBase,
+    *,
+    holdout: float = 0.2,
+    seed: int = 13,
+    config: Path | None = None,
+    engines: Sequence[str] = ("rasa", "matcher"),
+    progress: Progress = print,
+) -> list[Report]:
+    """Train on a split (cached under nlu/models/evaluation by fingerprint), test on the rest plus the
+    never-trained out-of-scope questions in nlu/data/evaluation/."""
+    train, test = split(all_examples(content, project.conversation_file), holdout=holdout, seed=seed)
+    for extra in sorted((project.root / "data" / "evaluation").glob("*.yml")):
+        test += conversation_examples(extra)
+    progress(f"{len(train)} training and {len(test)} test questions (holdout {holdout:.0%}, seed {seed})")
+    reports = []
+    if "matcher" in engines:
+        started = time.monotonic()
+        matcher = Matcher(
+            train, topic_ids=frozenset(content.topics), find_place=lambda t: find_place(t, content)
+        )
+        readings = [matcher.match(example.plain_text) for example in test]
+        results = _decisions(test, readings, content)
+        reports.append(Report("matcher", len(train), len(test), time.monotonic() - started,
+                              score("matcher", results, content)))  # fmt: skip
+    if "rasa" in engines:
+        workdir = project.models_dir / "evaluation"
+        started = time.monotonic()
+        model = train_model(
+            project,
+            content,
+            examples=train,
+            config=config,
+            models_dir=workdir,
+            data_dir=workdir / "data",
+            progress=progress,
+        )
+        url = f"http://127.0.0.1:{free_port()}"
+        progress(f"starting Rasa with {model.name} on {url} …")
+        server = start_rasa(project, model, url, log=workdir / "rasa.log")
+        try:
+            progress(f"parsing {len(test)} test questions …")
+            readings = asyncio.run(_rasa_readings(url, [example.plain_text for example in test], content))
+        finally:
+            stop_server(server)
+        results = _decisions(test, readings, content)
+        reports.append(Report("rasa", len(train), len(test), time.monotonic() - started,
+                              score("rasa", results, content)))  # fmt: skip
+    return reports
+
+
+def as_json(reports: Sequence[Report]) -> dict[str, object]:
+    return {report.engine: asdict(report) for report in reports}
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:5.1f}"
+
+
+def as_table(reports: Sequence[Report]) -> str:
+    lines = []
+    for report in reports:
+        lines.append(
+            f"{report.engine}: {report.train_size} training / {report.test_size} test questions, "
+            f"{report.seconds:.0f} s"
+        )
+        lines.append(
+            "lang     n  topic%  F1%  answer%  clarify%  emerg.recall%  false-alarm%  oos-confident%"
+        )
+        for language, scores in report.by_language.items():
+            lines.append(
+                f"{language:<4} {scores.examples:>5}  {_percent(scores.topic_accuracy)} "
+                f"{_percent(scores.macro_f1)}  {_percent(scores.answered_correctly)}    "
+                f"{_percent(scores.clarified)}      {_percent(scores.emergency_recall)}         "
+                f"{_percent(scores.false_alarms)}         {_percent(scores.out_of_scope_confident)}"
+            )
+        lines.append("most confused (true -> predicted: count):")
+        for language, scores in report.by_language.items():
+            pairs = ", ".join(f"{t} -> {p}: {n}" for t, p, n in scores.confused) or "-"
+            lines.append(f"  {language}: {pairs}")
+        lines.append("")
+    return "\n".join(lines)

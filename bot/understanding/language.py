@@ -1,0 +1,174 @@
+"""Which of our eight languages a message is written in, or None when we cannot tell.
+
+lingua-language-detector knows seven of them; Kurmanji (Latin-script Kurdish) it does not know,
+so we look for Kurmanji cue words first. Letters only one of two close languages uses decide
+between them before any statistics (Ukrainian і ї є ґ vs Russian ы э ъ ё; Persian پ چ ژ گ ک ی vs
+Arabic ة ي ك ى; Turkish ı ğ vs Kurmanji ê î û). German office words that people use in every
+language ("Jobcenter nerede?") are left out before lingua looks at the text. Short texts that
+stand verbatim among the example questions of exactly one language are taken from there.
+
+The user's chosen language always wins; this only lets the bot offer a switch. So when unsure we
+say None rather than guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+
+from lingua import Language, LanguageDetectorBuilder
+
+from bot.content.model import fold
+from bot.understanding.training import Example
+
+LINGUA_LANGUAGES = {
+    Language.GERMAN: "de",
+    Language.ENGLISH: "en",
+    Language.UKRAINIAN: "uk",
+    Language.RUSSIAN: "ru",
+    Language.ARABIC: "ar",
+    Language.TURKISH: "tr",
+    Language.PERSIAN: "fa",
+}
+MIN_LETTERS = 4  # fewer letters than this ("ok", "hi", "??") tell us nothing
+MIN_CONFIDENCE = 0.6
+MIN_CONFIDENCE_ONE_WORD = 0.9
+
+
+# Kurmanji words that are not words of our other Latin-script languages (de, en, tr), some also
+# as typed without diacritics.
+def _words(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
+KURMANJI_CUES = _words(
+    """
+    ez tu em hûn ew min te wî wê wan çawa cawa çima kengî kîjan kijan kî çi ci çend ku li ji bi bo
+    dixwazim dixwazî dixwaze dikarim dikarî dizanim dizanî nizanim naxwazim heye hene tune nîne
+    bikim bikî bibim bibînim biaxivim bipirsim distînim digerim dikim bikirim dibe divê lazim
+    alîkarî alîkariya alikari spas sipas rojbaş êvarbaş silav xatirê kerema xwe jî û erê zarok
+    zarokê zarokên malê mala malbat bajêr bajar gund karê karmend karmendê pere pereyê navnîşan
+    navnîşana nexweş bijîşk bijîşkê ziman zimanê kurdî kurmancî tenê niha sibê îro duh şev zû
+    hejmar hejmara ya yê bêje bibêje gelek
+    """
+)
+KURMANJI_LETTERS = frozenset("êîû")
+NOT_KURMANJI_LETTERS = frozenset("ığäß")  # Turkish ı ğ, German ä ß
+UKRAINIAN_LETTERS = frozenset("іїєґ")
+RUSSIAN_LETTERS = frozenset("ыэъё")
+# Short everyday words spelt differently in Ukrainian and Russian.
+UKRAINIAN_WORDS = _words("що як де чи це мені дякую будь ласка коли можна треба потрібно")
+RUSSIAN_WORDS = _words("что как где это мне спасибо пожалуйста когда можно нужно")
+SHARED_WORD_LANGUAGES = 3  # a word found in the examples of this many languages tells nothing
+PERSIAN_LETTERS = frozenset("پچژگکی")
+ARABIC_LETTERS = frozenset("ةيكى")
+
+# German office words used inside every language; they say nothing about the writer's language.
+GERMAN_LOANWORDS = frozenset(
+    fold(word)
+    for word in _words(
+        """
+    jobcenter anmeldung ummeldung bürgergeld ausländerbehörde bürgeramt bürgerbüro kita kindergeld
+    familienkasse meldebescheinigung wohnungsgeberbestätigung aufenthaltstitel aufenthaltserlaubnis
+    fiktionsbescheinigung duldung aufenthaltsgestattung integrationskurs sprachkurs vhs bamf
+    maßarbeit massarbeit standesamt krankenkasse termin kreishaus stadthaus migrationszentrum
+    anerkennung schulpflicht sprachlernklasse bbs jmd mbe exil caritas ilos hilfetelefon
+    osnabrück osnabrueck landkreis
+    """
+    )
+)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@cache
+def _lingua() -> object:
+    """Built once per process: building loads the language models (about a second)."""
+    return LanguageDetectorBuilder.from_languages(*LINGUA_LANGUAGES).with_preloaded_language_models().build()
+
+
+class LanguageDetector:
+    """`examples`: labelled questions for short texts; `ignore`: more words that tell nothing about
+    the language, such as place names."""
+
+    def __init__(self, examples: Iterable[Example] = (), *, ignore: Iterable[str] = ()) -> None:
+        self._lingua = _lingua()
+        languages_of: dict[str, set[str]] = {}
+        word_languages: dict[str, set[str]] = {}
+        for example in examples:
+            languages_of.setdefault(fold(example.plain_text), set()).add(example.language)
+            for word in fold(example.plain_text).split():
+                word_languages.setdefault(word, set()).add(example.language)
+        # German office words that every language uses ("Jugendmigrationsdienst") show up in the
+        # examples of many languages; so do place names.
+        shared = {word for word, found in word_languages.items() if len(found) >= SHARED_WORD_LANGUAGES}
+        self._ignore = GERMAN_LOANWORDS | shared | {word for name in ignore for word in fold(name).split()}
+        # Only texts that belong to exactly one language can vouch for it.
+        self._known = {text: next(iter(found)) for text, found in languages_of.items() if len(found) == 1}
+
+    def detect(self, text: str) -> str | None:
+        words = _WORD.findall(text.casefold())
+        if sum(ch.isalpha() for ch in "".join(words)) < MIN_LETTERS:
+            return None
+        if (known := self._known.get(fold(text))) is not None:
+            return known
+        if any(not _is_latin(word) for word in words):
+            # Latin-script words inside Cyrillic or Arabic-script text are German office words.
+            words = [word for word in words if not _is_latin(word)]
+        meaningful = [word for word in words if fold(word) not in self._ignore] or words
+        if (by_letters := _by_letters(meaningful)) is not None:
+            return by_letters
+        needed = MIN_CONFIDENCE_ONE_WORD if len(words) == 1 else MIN_CONFIDENCE
+        best = self._best(meaningful)
+        if best is None:
+            return None
+        language, confidence = best
+        if confidence < needed and meaningful != words:
+            # Without the office words the text may be too short to be sure; with them it may
+            # lean German. Take it when both readings agree.
+            whole = self._best(words)
+            if whole is not None and whole[0] == language:
+                confidence = max(confidence, whole[1])
+        return language if confidence >= needed else None
+
+    def _best(self, words: list[str]) -> tuple[str, float] | None:
+        values = self._lingua.compute_language_confidence_values(" ".join(words))  # type: ignore[attr-defined]
+        if not values:
+            return None
+        language = LINGUA_LANGUAGES.get(values[0].language)
+        return (language, float(values[0].value)) if language else None
+
+
+def _is_latin(word: str) -> bool:
+    return any("a" <= ch <= "z" for ch in fold(word))
+
+
+def _by_letters(words: list[str]) -> str | None:
+    """Decide from letters or cue words that only one of our languages uses, if any."""
+    letters = set("".join(words))
+    latin_words = [word for word in words if _is_latin(word)]
+    if latin_words and len(latin_words) * 2 >= len(words) and not letters & NOT_KURMANJI_LETTERS:
+        cues = sum(word in KURMANJI_CUES for word in latin_words)
+        # ê, î, û: no German, English or Turkish word we expect has them; Kurmanji has them everywhere.
+        if cues >= 2 or letters & KURMANJI_LETTERS or (cues >= 1 and len(words) <= 3):
+            return "ku"
+    ukrainian = bool(letters & UKRAINIAN_LETTERS) or any(word in UKRAINIAN_WORDS for word in words)
+    russian = bool(letters & RUSSIAN_LETTERS) or any(word in RUSSIAN_WORDS for word in words)
+    if ukrainian != russian:
+        return "uk" if ukrainian else "ru"
+    if letters & PERSIAN_LETTERS and not letters & ARABIC_LETTERS:
+        return "fa"
+    if letters & ARABIC_LETTERS and not letters & PERSIAN_LETTERS:
+        return "ar"
+    return None
+
+
+@cache
+def _default_detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+def detect(text: str) -> str | None:
+    """The language of `text` (de en uk ru ar tr fa ku), or None when unsure (e.g. very short)."""
+    return _default_detector().detect(text)

@@ -1,0 +1,136 @@
+"""Degraded mode: an in-process matcher over the same example questions Rasa learns from.
+
+Character n-gram TF-IDF vectors (n = 3 and 4 within words, like Rasa's char_wb) compared by cosine.
+Character n-grams cope with typos, inflection and compound words in every script without a
+tokenizer or a model. An intent's score mixes two views, which measured better together than
+either alone (nlu/README.md): the mean similarity of its NEIGHBOURS most similar examples, and the
+similarity to the intent's centroid (all its examples in all languages, so shared German words such
+as "Jobcenter" or "Anmeldung" count across languages). Inverted indexes keep a lookup to the few
+examples and intents that share n-grams with the question.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+
+from bot.understanding.model import Understanding
+from bot.understanding.text import normalise
+from bot.understanding.training import Example
+
+NGRAM_SIZES = (3, 4)  # 5-grams added 30 % build time and no accuracy (nlu/README.md)
+NEIGHBOURS = 4
+CENTROID_SHARE = 0.5
+# Similarities are turned into confidences with a softmax over all intents, like Rasa's: a clear
+# winner gets close to 1, a tie or a question that resembles nothing gets little. The temperature
+# was tuned on the held-out split (nlu/README.md).
+TEMPERATURE = 0.03
+
+Vector = dict[str, float]
+
+
+def features(text: str) -> Counter[str]:
+    """Character n-grams of each word, padded with spaces so word starts and ends stand out."""
+    grams: list[str] = []
+    for word in normalise(text).split():
+        padded = f" {word} "
+        length = len(padded)
+        for size in NGRAM_SIZES:
+            grams.extend(padded[start : start + size] for start in range(max(1, length - size + 1)))
+    return Counter(grams)
+
+
+def _unit(vector: Vector) -> Vector:
+    norm = math.sqrt(sum(weight * weight for weight in vector.values())) or 1.0
+    return {gram: weight / norm for gram, weight in vector.items()}
+
+
+class Matcher:
+    """Builds in well under a second for the whole content base; answers in a few milliseconds."""
+
+    def __init__(
+        self,
+        examples: Sequence[Example],
+        *,
+        topic_ids: frozenset[str],
+        find_place: Callable[[str], str | None] = lambda text: None,
+    ) -> None:
+        self.topic_ids = topic_ids
+        self.find_place = find_place
+        counted = [features(example.plain_text) for example in examples]
+        document_frequency: Counter[str] = Counter()
+        for grams in counted:
+            document_frequency.update(grams.keys())
+        total = len(counted) + 1
+        self.idf = {gram: math.log(total / (count + 1)) + 1.0 for gram, count in document_frequency.items()}
+
+        self.intent_of: list[str] = [example.intent for example in examples]
+        self.intents = sorted(set(self.intent_of))
+        # Plain loops with local names: this runs over every n-gram of every example at each
+        # content reload, and must stay well under a second.
+        example_index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        centroids: dict[str, dict[str, float]] = {intent: defaultdict(float) for intent in self.intents}
+        for number, grams in enumerate(counted):
+            centroid = centroids[self.intent_of[number]]
+            for gram, weight in self._vector(grams).items():
+                example_index[gram].append((number, weight))
+                centroid[gram] += weight
+        self.example_index = dict(example_index)
+        centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for intent, centroid in centroids.items():
+            for gram, weight in _unit(centroid).items():
+                centroid_index[gram].append((intent, weight))
+        self.centroid_index = dict(centroid_index)
+
+    def _vector(self, grams: Counter[str]) -> Vector:
+        idf = self.idf
+        return _unit(
+            {
+                gram: (idf[gram] if count == 1 else (1.0 + math.log(count)) * idf[gram])
+                for gram, count in grams.items()
+                if gram in idf
+            }
+        )
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Every intent that shares an n-gram with `text`, with its score in 0..1."""
+        query = self._vector(features(text))
+        by_example: dict[int, float] = defaultdict(float)
+        by_centroid: dict[str, float] = defaultdict(float)
+        for gram, weight in query.items():
+            for number, other in self.example_index.get(gram, ()):
+                by_example[number] += weight * other
+            for intent, other in self.centroid_index.get(gram, ()):
+                by_centroid[intent] += weight * other
+        neighbours: dict[str, list[float]] = defaultdict(list)
+        for number, similarity in sorted(by_example.items(), key=lambda item: -item[1]):
+            nearest = neighbours[self.intent_of[number]]
+            if len(nearest) < NEIGHBOURS:
+                nearest.append(similarity)
+        return {
+            intent: (1 - CENTROID_SHARE) * sum(neighbours.get(intent, ())) / NEIGHBOURS
+            + CENTROID_SHARE * by_centroid[intent]
+            for intent in by_centroid
+        }
+
+    def confidences(self, text: str) -> dict[str, float]:
+        """Softmax of the scores over every known intent (those without a shared n-gram score 0)."""
+        scores = self.scores(text)
+        if not scores:
+            return {}
+        weights = {intent: math.exp(scores.get(intent, 0.0) / TEMPERATURE) for intent in self.intents}
+        total = sum(weights.values())
+        return {intent: weight / total for intent, weight in weights.items()}
+
+    def match(self, text: str) -> Understanding:
+        ranking = tuple(sorted(self.confidences(text).items(), key=lambda item: -item[1])[:10])
+        intent, confidence = ranking[0] if ranking else ("out_of_scope", 0.0)
+        return Understanding(
+            intent=intent,
+            topic=intent if intent in self.topic_ids else None,
+            confidence=confidence,
+            ranking=ranking or ((intent, confidence),),
+            place=self.find_place(text),
+            source="matcher",
+        )

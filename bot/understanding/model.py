@@ -1,0 +1,37 @@
+"""What the understanding layer hands to the conversation core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Source = Literal["rasa", "matcher"]
+
+# Intents that are not content topics; every other intent name is a topic id.
+CONVERSATION_INTENTS: tuple[str, ...] = (
+    "greet",
+    "goodbye",
+    "thanks",
+    "ask_human",
+    "change_language",
+    "change_place",
+    "bot_capabilities",
+    "out_of_scope",
+)
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """One reading of one message.
+
+    `topic` is the topic id when the intent is a content topic (intent name == topic id), else None.
+    `ranking` holds (intent, confidence) pairs, best first, the top intent included.
+    `place` is a region id when the message names a place we know.
+    """
+
+    intent: str
+    topic: str | None
+    confidence: float
+    ranking: tuple[tuple[str, float], ...]
+    place: str | None
+    source: Source

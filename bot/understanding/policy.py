@@ -1,0 +1,162 @@
+"""What to do with an understood message: answer, ask back, hand over, or raise the alarm.
+
+`decide()` is pure: the same reading of the same text always gives the same decision. Thresholds
+differ by source because Rasa's DIET confidences and the matcher's cosine scores live on different
+scales; both were tuned on the held-out split of `wegweiser nlu evaluate` (numbers in nlu/README.md):
+the answer threshold trades right answers against wrong ones (a wrong answer is worse than a "did you
+mean …?"), the urgent ones keep emergency recall at 100 % with about 1 % false alarms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.content.model import ContentBase
+from bot.understanding import safety
+from bot.understanding.model import CONVERSATION_INTENTS, Source, Understanding
+
+Action = Literal["answer", "clarify", "ask_place", "handoff", "emergency", "fallback", "smalltalk"]
+
+SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_capabilities", "change_language"})
+MAX_ALTERNATIVES = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float  # the top topic is answered directly from this confidence on
+    clarify: float  # from here up to `answer`: "did you mean …?" with the top topics
+    alternative: float  # a topic is offered as an alternative from this confidence on
+    urgent: float  # an urgent topic at the top wins from this confidence on
+    urgent_runner_up: float  # an urgent topic in second or third place wins from this on
+    conversation: float  # a conversation intent (greet, ask_human, …) counts from this on
+    overrule_weak_cue: float  # a non-urgent topic this confident overrules a weak urgent keyword
+
+
+THRESHOLDS: dict[Source, Thresholds] = {
+    "rasa": Thresholds(
+        answer=0.6,
+        clarify=0.2,
+        alternative=0.05,
+        urgent=0.4,
+        urgent_runner_up=0.3,
+        conversation=0.3,
+        overrule_weak_cue=0.9,
+    ),
+    "matcher": Thresholds(
+        answer=0.5,
+        clarify=0.2,
+        alternative=0.05,
+        urgent=0.3,
+        urgent_runner_up=0.3,
+        conversation=0.3,
+        overrule_weak_cue=0.9,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the conversation core should do.
+
+    - answer: show `topic`.  ask_place: ask where the user lives, then show `topic` (None when the
+      user only wants to change their place).  clarify: offer `alternatives` (topic ids, best first).
+    - emergency: show the urgent `topic` (emergency numbers first) and flag a staff case as urgent.
+    - handoff: the user wants a person.  smalltalk: reply to `intent` (greet, goodbye, thanks,
+      bot_capabilities, change_language).  fallback: say plainly we do not know, offer a person and
+      any `alternatives`.
+    `place` is the region id the message named, if any; `reason` says why, for logs and metrics.
+    """
+
+    action: Action
+    topic: str | None
+    alternatives: tuple[str, ...]
+    confidence: float
+    intent: str
+    place: str | None = None
+    reason: str = ""
+
+
+def _urgent_topic_for(hit: safety.SafetyHit, urgent_topics: set[str], content: ContentBase) -> str | None:
+    preferred = "violence_protection" if hit.category == "violence" else "emergency"
+    if preferred in content.topics:
+        return preferred
+    return "emergency" if "emergency" in content.topics else next(iter(sorted(urgent_topics)), None)
+
+
+def decide(
+    understanding: Understanding | None,
+    text: str,
+    *,
+    language: str,
+    place_known: bool,
+    content: ContentBase,
+) -> Decision:
+    """Decide from the NLU reading (None when no reading could be had) and the raw text.
+
+    `language` is the reply language (kept for the decision log; the keyword net checks all eight
+    languages regardless). `place_known`: the user's region is already stored.
+    """
+    urgent_topics = {topic.id for topic in content.topics.values() if topic.care == "urgent"}
+    hit = safety.check(text)
+    if understanding is None:
+        if hit is not None:
+            topic = _urgent_topic_for(hit, urgent_topics, content)
+            return Decision("emergency", topic, (), 1.0, topic or "emergency", reason="keyword")
+        return Decision("fallback", None, (), 0.0, "out_of_scope", reason="no_reading")
+
+    limits = THRESHOLDS[understanding.source]
+    top_intent, top_confidence = understanding.intent, understanding.confidence
+    place = understanding.place
+
+    def made(action: Action, topic: str | None, reason: str, alternatives: tuple[str, ...] = ()) -> Decision:
+        return Decision(action, topic, alternatives, top_confidence, top_intent, place, reason)
+
+    # 1. Urgent first: the NLU's urgent reading, then the keyword net.
+    for rank, (intent, confidence) in enumerate(understanding.ranking[:3]):
+        needed = limits.urgent if rank == 0 else limits.urgent_runner_up
+        if intent in urgent_topics and confidence >= needed:
+            return made("emergency", intent, "nlu_urgent")
+    if hit is not None:
+        confident_elsewhere = (
+            understanding.topic is not None
+            and top_intent not in urgent_topics
+            and top_confidence >= limits.overrule_weak_cue
+        )
+        if hit.strong or not confident_elsewhere:
+            urgent_topic = _urgent_topic_for(hit, urgent_topics, content)
+            return made("emergency", urgent_topic, "keyword")
+
+    # 2. Conversation intents.
+    if understanding.topic is None:
+        if top_intent == "out_of_scope":
+            return made("fallback", None, "out_of_scope")
+        if top_confidence < limits.conversation:
+            return made("fallback", None, "low_confidence", _alternatives(understanding, limits))
+        if top_intent == "ask_human":
+            return made("handoff", None, "asked")
+        if top_intent == "change_place":
+            return made("ask_place", None, "change_place")
+        if top_intent in SMALLTALK_INTENTS:
+            return made("smalltalk", None, top_intent)
+        return made("fallback", None, "unknown_intent")
+
+    # 3. Content topics.
+    found = content.topics.get(understanding.topic)
+    if top_confidence >= limits.answer and found is not None:
+        if found.place_dependent and not place_known and place is None:
+            return made("ask_place", found.id, "place_needed")
+        return made("answer", found.id, "confident")
+    alternatives = _alternatives(understanding, limits)
+    if top_confidence >= limits.clarify and alternatives:
+        return made("clarify", None, "unsure", alternatives)
+    return made("fallback", None, "low_confidence", alternatives)
+
+
+def _alternatives(understanding: Understanding, limits: Thresholds) -> tuple[str, ...]:
+    """Up to three topic ids from the ranking, best first, each at least `limits.alternative`."""
+    return tuple(
+        intent
+        for intent, confidence in understanding.ranking
+        if confidence >= limits.alternative and intent not in CONVERSATION_INTENTS
+    )[:MAX_ALTERNATIVES]

@@ -1,0 +1,600 @@
+"""Urgent-keyword safety net: danger to life and violence, in all eight languages.
+
+It runs on every message before and regardless of the NLU, so an emergency is recognised even
+when Rasa is down, the matcher is unsure or the message is misspelt. Missing an emergency is far
+worse than a false alarm (which only puts the emergency numbers first), so the net is generous:
+
+- keywords are word *stems*, matched at the start of a word ("vergift" finds "vergiftet");
+- a stem marked with a leading `*` is also found inside a word ("*brand" finds "Wohnungsbrand");
+- stems of five or more letters also match with one typo (a wrong, missing, extra or swapped letter);
+- case, accents and look-alike letters are folded away (`text.normalise`), so "yangin" finds "yangın";
+- Arabic-script words are also tried without their attached conjunctions and article ("والحريق");
+- a phrase of several stems matches when they follow each other, at most two other words between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.understanding.text import normalise
+
+Category = Literal["emergency", "violence"]
+
+# One entry per line: the stems of a word or phrase, written as people write them (they are
+# normalised like the messages). Marks: `*stem` may stand inside a word; `=stem` must match without
+# typo tolerance (it is one letter away from an everyday word: yanıyor/yapıyor, bimirim/bikirim);
+# `stem$` is a whole word, not a beginning (diz "thief" vs dizanim "I know");
+# a line starting with `?` is a weak cue: it raises the alarm unless the NLU is confident about a
+# non-urgent topic (the policy decides). Keep the languages roughly parallel.
+KEYWORDS: dict[Category, dict[str, str]] = {
+    "emergency": {
+        "de": """
+            notfall
+            notruf
+            notarzt
+            lebensgefahr
+            krankenwagen
+            rettungswagen
+            =*feuer
+            =*brand
+            brennt
+            selbstmord
+            suizid
+            umbringen
+            mich töten
+            will sterben
+            nicht mehr leben
+            *vergift
+            =gift
+            überdosis
+            bewusstlos
+            ohnmächtig
+            atmet nicht
+            keine luft
+            herzinfarkt
+            schlaganfall
+            blutet
+            ertrinkt
+            explosion
+            gasgeruch
+            einbrecher
+            einbruch
+            greift an
+            angegriffen
+            überfallen
+            ? unfall
+            ? polizei
+            ? putzmittel
+            ? reinigungsmittel
+            ? 112
+            ? 110
+        """,
+        "en": """
+            emergency
+            ambulance
+            =fire
+            burning
+            suicid
+            kill myself
+            end my life
+            want to die
+            dont want to live
+            poison
+            overdose
+            unconscious
+            not breathing
+            cant breathe
+            heart attack
+            =stroke
+            bleeding
+            drowning
+            life threatening
+            dying
+            gas leak
+            explosion
+            burglar
+            breaking into
+            attacking me
+            attacked me
+            ? accident
+            ? police
+            ? cleaning liquid
+            ? bleach
+            ? 112
+            ? 110
+        """,
+        "uk": """
+            екстрен
+            швидку
+            швидка допомога
+            пожеж
+            горить
+            самогуб
+            покінчити собою
+            вбити себе
+            хочу померти
+            не хочу жити
+            отрут
+            отруї
+            без свідомості
+            непритомн
+            не дихає
+            погано дихає
+            інфаркт
+            інсульт
+            кровотеч
+            тоне
+            небезпека життя
+            грабіжник
+            вламується
+            напали
+            напав
+            ? аварі
+            ? поліці
+            ? засіб для чищення
+            ? токсиколог
+        """,
+        "ru": """
+            экстрен
+            =скорую
+            =скорой
+            скорая помощь
+            пожар
+            горит
+            самоубий
+            суицид
+            покончить собой
+            убить себя
+            хочу умереть
+            не хочу жить
+            отрав
+            яд$
+            без сознания
+            не дышит
+            плохо дышит
+            инфаркт
+            инсульт
+            кровотеч
+            тонет
+            угроза жизни
+            грабител
+            ломится
+            вломился
+            напали
+            напал
+            ? авари
+            ? полици
+            ? моющ
+            ? токсиколог
+            ? срочно
+        """,
+        "ar": """
+            طوارئ
+            اسعاف
+            حريق
+            نار$
+            انتحار
+            انتحر
+            اقتل نفسي
+            تسمم
+            شرب سم
+            فاقد الوعي
+            مغمى
+            لا يتنفس
+            ما عم يتنفس
+            نوبة قلبية
+            جلطة
+            نزيف
+            يغرق
+            خطر على الحياة
+            الدفاع المدني
+            اطفاء
+            ما بدي عيش
+            لا اريد العيش
+            لص
+            يكسر باب
+            يهاجمني
+            هاجمني
+            ? حادث
+            ? الشرطة
+            ? مواد تنظيف
+            ? سموم
+        """,
+        "tr": """
+            acil$
+            acilen
+            ambulans
+            yangın
+            =yanıyor
+            intihar
+            kendimi öldür
+            ölmek istiyorum
+            yaşamak istemiyorum
+            =zehir
+            bayıldı
+            baygın
+            nefes almıyor
+            kalp krizi
+            felç
+            kanama
+            boğuluyor
+            hayati tehlike
+            itfaiye
+            hırsız
+            saldırıyor
+            saldırdı
+            ? kaza$
+            ? kazası
+            ? kazada
+            ? polis
+            ? deterjan
+            ? çamaşır suyu
+        """,
+        "fa": """
+            اورژانس
+            آمبولانس
+            آتش
+            آتیش
+            خودکشی
+            خودم را بکشم
+            =بمیرم
+            نمیخوام زنده
+            مسموم
+            سم$
+            بیهوش
+            نفس نمی کشد
+            نفس نمیکش
+            سکته
+            خونریزی
+            غرق
+            خطر جانی
+            ? دزد
+            حمله
+            ? تصادف
+            ? پلیس
+            ? ظرفشویی
+            ? سفیدکننده
+        """,
+        "ku": """
+            acîl$
+            ambulans
+            agir
+            dişewit
+            xwekuştin
+            xwe bikujim
+            =bimirim
+            naxwazim bijîm
+            jehr
+            bêhiş
+            bêhna xwe nastîne
+            bêhn nade
+            krîza dil
+            xwîn
+            xetera jiyanê
+            ? diz$
+            êrîş
+            ? qeza
+            ? polîs
+            ? şûştin
+        """,
+    },
+    "violence": {
+        "de": """
+            schlägt mich
+            schlagen mich
+            geschlagen
+            greift mich
+            und schlägt
+            verprügelt
+            *vergewaltig
+            misshandel
+            tritt mich
+            würgt
+            stalking
+            zwangsheirat
+            angst vor *mann
+            frauenhaus
+            116016
+            116 016
+            ? *gewalt
+            ? bedroht
+            ? droht mir
+            ? bedrohung
+            *missbrauch
+            ? messer
+            ? frauenberatung
+        """,
+        "en": """
+            hits me
+            hitting me
+            hit me
+            beats me
+            beat me
+            beaten
+            abusive
+            rape
+            raped
+            sexual assault
+            stalking
+            kill me
+            forced marriage
+            afraid of husband
+            scared of husband
+            hurts me
+            womens shelter
+            women s shelter
+            116016
+            116 016
+            ? violence
+            ? violent
+            abuse
+            ? threaten
+            ? knife
+            ? frauenhaus
+            ? frauenberatung
+        """,
+        "uk": """
+            б'є$
+            б'ють
+            бʼє$
+            побив
+            вдарив
+            згвалт
+            ґвалт
+            домагання
+            боюся чоловіка
+            притулок для жінок
+            116016
+            ? насильств
+            ? насилля
+            ? погрож
+            ? ніж
+            ? frauenhaus
+            ? frauenberatung
+        """,
+        "ru": """
+            бьет
+            бьют
+            избил
+            ударил
+            изнасил
+            домогатель
+            боюсь мужа
+            приют для женщин
+            116016
+            ? насили
+            ? угрожа
+            ? нож
+            ? frauenhaus
+            ? frauenberatung
+        """,
+        "ar": """
+            يضربني
+            ضربني
+            *ضرب
+            اغتصاب
+            اغتصب
+            تحرش
+            يعتدي
+            زواج بالاكراه
+            خايفه من جوز
+            اخاف من زوج
+            بيت حمايه
+            116016
+            ? عنف
+            ? يهددني
+            ? تهديد
+            ? سكين
+            ? frauenhaus
+            ? frauenberatung
+        """,
+        "tr": """
+            dövüyor
+            dövül
+            =dövdü
+            vurdu
+            vuruyor
+            dayak
+            tecavüz
+            taciz
+            öldürecek
+            zorla evlendir
+            eşimden kork
+            sığınma evi
+            116016
+            ? şiddet
+            ? tehdit
+            ? bıçak
+            ? frauenhaus
+            ? frauenberatung
+        """,
+        "fa": """
+            کتک
+            منو میزن
+            منو زد
+            مادرمو میزن
+            mano mizan
+            تجاوز
+            ازدواج اجباری
+            شوهرم ترس
+            خانه امن
+            116016
+            ? خشونت
+            ? تهدید
+            ? آزار
+            ? چاقو
+            ? frauenhaus
+            ? frauenberatung
+        """,
+        "ku": """
+            li min dide
+            li min dixe
+            li min xist
+            li min didin
+            lêdide
+            lêxist
+            destdirêjî
+            tecawiz
+            mêr ditirs
+            mala parastinê
+            116016
+            ? dixe$
+            ? şîdet
+            ? tundî
+            ? tundiya
+            ? tehdît
+            ? gef li min
+            ? kêr$
+            ? frauenhaus
+            ? frauenberatung
+        """,
+    },
+}
+
+# Attached Arabic/Persian conjunctions, prepositions and the article, longest first.
+_PROCLITICS = ("وال", "بال", "فال", "کال", "لل", "ال", "و", "ف", "ب", "ل", "ک")
+MAX_GAP = 2  # words allowed between the stems of a phrase ("afraid of my husband")
+FUZZY_FROM = 6  # Latin and Cyrillic stems of at least this many letters tolerate one typo
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyHit:
+    category: Category
+    strong: bool  # False for a weak cue, which a confident non-urgent NLU reading may overrule
+    language: str  # the language of the keyword list that matched (not necessarily the user's)
+    keyword: str  # for tests and debugging; never log it together with the message
+
+
+@dataclass(frozen=True, slots=True)
+class _Stem:
+    text: str
+    inside: bool  # may stand inside a word (German compounds)
+    fuzzy: bool  # tolerates one typo
+    whole: bool  # must be the whole word
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    category: Category
+    strong: bool
+    language: str
+    phrase: str
+    stems: tuple[_Stem, ...]
+
+
+def _prepare(text: str) -> str:
+    # Apostrophes join word parts (Ukrainian б'є, English don't, Turkish Melle'de).
+    return normalise(text.replace("'", "").replace("ʼ", "").replace("’", ""))
+
+
+def _stems(part: str) -> list[_Stem]:
+    exact = "=" in part[:2]
+    inside = "*" in part[:2]
+    whole = part.endswith("$")
+    text = _prepare(part.lstrip("=*").rstrip("$"))
+    return [
+        _Stem(
+            piece,
+            inside,
+            fuzzy=not exact and not whole and len(piece) >= FUZZY_FROM and _is_latin_or_cyrillic(piece),
+            whole=whole,
+        )
+        for piece in text.split()
+    ]
+
+
+def _is_latin_or_cyrillic(word: str) -> bool:
+    # Arabic-script roots are short and one letter apart from everyday words (تهديد/تمديد), so
+    # typo tolerance would raise more false alarms than it catches there.
+    return all(ch.isdigit() or "a" <= ch <= "z" or "\u0400" <= ch <= "\u04ff" for ch in word)
+
+
+def _compile() -> tuple[_Keyword, ...]:
+    keywords = []
+    for category, by_language in KEYWORDS.items():
+        for language, block in by_language.items():
+            for line in block.splitlines():
+                phrase = line.strip()
+                if not phrase:
+                    continue
+                strong = not phrase.startswith("?")
+                stems = tuple(stem for part in phrase.lstrip("? ").split() for stem in _stems(part))
+                if stems:
+                    keywords.append(_Keyword(category, strong, language, phrase, stems))
+    return tuple(keywords)
+
+
+_KEYWORDS = _compile()
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """Optimal string alignment distance <= 1 (one substitution, insertion, deletion or swap)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        differences = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(differences) == 1:
+            return True
+        first = differences[0]
+        return (
+            len(differences) == 2
+            and differences[1] == first + 1
+            and a[first] == b[first + 1]
+            and a[first + 1] == b[first]
+        )
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def _candidates(word: str) -> list[str]:
+    return [word] + [word[len(p) :] for p in _PROCLITICS if word.startswith(p) and len(word) > len(p) + 1]
+
+
+def _word_matches(word: str, stem: _Stem) -> bool:
+    for candidate in _candidates(word):
+        if stem.whole:
+            if candidate == stem.text:
+                return True
+            continue
+        if candidate.startswith(stem.text) or (stem.inside and stem.text in candidate):
+            return True
+        if stem.fuzzy and candidate[:1] == stem.text[:1]:
+            # A typo inside the stem; the word may go on with an ending ("vergiftet").
+            size = len(stem.text)
+            lengths = (size, size + 1) if len(candidate) > size else (size - 1, size)
+            if any(_within_one_edit(candidate[:length], stem.text) for length in lengths):
+                return True
+    return False
+
+
+def _phrase_at(words: list[str], start: int, stems: tuple[_Stem, ...]) -> bool:
+    position = start
+    for number, stem in enumerate(stems):
+        window = range(position, min(len(words), position + (1 if number == 0 else MAX_GAP + 1)))
+        found = next((index for index in window if _word_matches(words[index], stem)), None)
+        if found is None:
+            return False
+        position = found + 1
+    return True
+
+
+_ORDER = sorted(_KEYWORDS, key=lambda k: (not k.strong, k.category != "violence"))
+
+
+def check(text: str) -> SafetyHit | None:
+    """The most telling urgent keyword in `text`, or None: strong before weak, and violence before
+    emergency (it needs its own help line)."""
+    words = _prepare(text).split()
+    # Every stem that can match starts with the first letter of a word (or of a word without its
+    # attached Arabic-script particles), unless it may stand inside a word: skip the others early.
+    initials = {candidate[:1] for word in words for candidate in _candidates(word)}
+    for keyword in _ORDER:
+        first = keyword.stems[0]
+        if not first.inside and first.text[:1] not in initials:
+            continue
+        if any(_phrase_at(words, start, keyword.stems) for start in range(len(words))):
+            return SafetyHit(keyword.category, keyword.strong, keyword.language, keyword.phrase)
+    return None

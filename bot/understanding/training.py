@@ -1,0 +1,165 @@
+"""Rasa NLU training data from the content base, and the fingerprint that decides when to retrain.
+
+One intent per topic (the topic id) from the topics' example questions, plus the hand-written
+conversation intents in nlu/data/conversation.yml, plus the `place` entity: every region name,
+spelling and member municipality as a lookup table, and a synonym that maps it to the region id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.content.model import LANGUAGES, ContentBase
+
+RASA_FORMAT_VERSION = "3.1"
+PLACE_ENTITY = "place"
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One training or test question. `text` may carry Rasa entity marks like `[Melle](place)`."""
+
+    text: str
+    intent: str
+    language: str
+
+    @property
+    def plain_text(self) -> str:
+        """The question as a user would type it (entity marks removed)."""
+        return strip_entity_marks(self.text)
+
+
+def strip_entity_marks(text: str) -> str:
+    out, index = [], 0
+    while index < len(text):
+        start = text.find("[", index)
+        middle = text.find("](", start) if start >= 0 else -1
+        end = text.find(")", middle) if middle >= 0 else -1
+        if start < 0 or middle < 0 or end < 0:
+            out.append(text[index:])
+            break
+        out.append(text[index:start])
+        out.append(text[start + 1 : middle])
+        index = end + 1
+    return "".join(out)
+
+
+def topic_examples(content: ContentBase) -> list[Example]:
+    return [
+        Example(text, topic_id, language)
+        for topic_id, by_language in sorted(content.examples().items())
+        for language, texts in sorted(by_language.items())
+        for text in texts
+    ]
+
+
+def conversation_examples(path: Path) -> list[Example]:
+    """Read nlu/data/conversation.yml (Rasa format with `metadata.language` per block)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    examples = []
+    for block in data.get("nlu", []):
+        intent = str(block["intent"])
+        language = str((block.get("metadata") or {}).get("language", ""))
+        if language not in LANGUAGES:
+            raise ValueError(f"{path}: intent {intent}: metadata.language must be one of {LANGUAGES}")
+        for line in str(block.get("examples", "")).splitlines():
+            text = line.strip().removeprefix("- ").strip()
+            if text:
+                examples.append(Example(text, intent, language))
+    return examples
+
+
+def all_examples(content: ContentBase, conversation_file: Path) -> list[Example]:
+    return topic_examples(content) + conversation_examples(conversation_file)
+
+
+def split(
+    examples: Sequence[Example], *, holdout: float = 0.2, seed: int = 13
+) -> tuple[list[Example], list[Example]]:
+    """Stratified split per (intent, language): `holdout` of each group, at least one, is held out.
+
+    A group of fewer than three keeps everything for training.
+    """
+    groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
+    for example in examples:
+        groups[example.intent, example.language].append(example)
+    rng = random.Random(seed)
+    train, test = [], []
+    for key in sorted(groups):
+        group = list(groups[key])
+        rng.shuffle(group)
+        count = max(1, round(len(group) * holdout)) if len(group) >= 3 else 0
+        test += group[:count]
+        train += group[count:]
+    return train, test
+
+
+def _block_literal(lines: Iterable[str]) -> str:
+    return "".join(f"- {line}\n" for line in lines)
+
+
+class _Literal(str):
+    """A string YAML writes as a `|` block, as Rasa's own files do."""
+
+
+def _literal_presenter(dumper: yaml.SafeDumper, value: _Literal) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="|")
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Literal, _literal_presenter)
+
+
+def rasa_training_data(examples: Sequence[Example], content: ContentBase) -> str:
+    """The whole NLU training set as one Rasa YAML document."""
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for example in examples:
+        # Rasa refuses duplicate examples across intents and warns on duplicates within one.
+        text = " ".join(example.text.split())
+        if text not in by_intent[example.intent]:
+            by_intent[example.intent].append(text)
+    nlu: list[dict[str, object]] = [
+        {"intent": intent, "examples": _Literal(_block_literal(texts))}
+        for intent, texts in sorted(by_intent.items())
+    ]
+    names: dict[str, str] = {}
+    for region in content.regions:
+        for name in region.names():
+            names.setdefault(name, region.id)
+    nlu.append({"lookup": PLACE_ENTITY, "examples": _Literal(_block_literal(sorted(names)))})
+    for region in content.regions:
+        spellings = sorted(
+            {name for name, owner in names.items() if owner == region.id and name != region.id}
+        )
+        nlu.append({"synonym": region.id, "examples": _Literal(_block_literal(spellings))})
+    document = {"version": RASA_FORMAT_VERSION, "nlu": nlu}
+    header = "# Generated by bot/understanding/training.py from the content base; do not edit.\n"
+    return header + yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def write_training_data(examples: Sequence[Example], content: ContentBase, directory: Path) -> Path:
+    """Write nlu.yml into `directory` (replacing what was there) and return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.yml"):
+        old.unlink()
+    path = directory / "nlu.yml"
+    path.write_text(rasa_training_data(examples, content), encoding="utf-8")
+    return path
+
+
+def fingerprint(training_data: Path, config: Path, rasa_version: str) -> str:
+    """Hash of everything a trained model depends on: data, pipeline config, Rasa version."""
+    digest = hashlib.sha256()
+    for part in (training_data.read_bytes(), config.read_bytes(), rasa_version.encode()):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:16]

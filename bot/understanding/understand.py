@@ -1,0 +1,119 @@
+"""The one entry point the conversation core calls: `await understander.understand(text, language=…)`.
+
+Rasa answers through the client; when it cannot (down, slow, breaker open) the in-process matcher
+answers instead, so no message is ever left without a reading. Switching to and from degraded
+mode is logged once each way, never with the message text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.content.model import ContentBase
+from bot.settings import Settings
+from bot.understanding.client import RasaClient
+from bot.understanding.matcher import Matcher
+from bot.understanding.model import Understanding
+from bot.understanding.service import NluProject
+from bot.understanding.text import find_place
+from bot.understanding.training import all_examples
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UnderstanderStats:
+    """Counters for metrics."""
+
+    by_source: Counter[str] = field(default_factory=Counter)  # "rasa" / "matcher" readings
+    by_language: Counter[str] = field(default_factory=Counter)  # the reply language of each call
+    degraded_periods: int = 0  # times we switched to the matcher
+
+
+class Understander:
+    def __init__(self, client: RasaClient | None, matcher: Matcher, content: ContentBase) -> None:
+        self.client = client
+        self.matcher = matcher
+        self.content = content
+        self.degraded = False
+        self.stats = UnderstanderStats()
+
+    @classmethod
+    def build(
+        cls, content: ContentBase, *, rasa_url: str | None, conversation_file: Path | None = None
+    ) -> Understander:
+        """`rasa_url` None: matcher only (for example in tests of the conversation core)."""
+        conversation_file = conversation_file or NluProject.default().conversation_file
+        matcher = build_matcher(content, conversation_file)
+        client = None
+        if rasa_url is not None:
+            client = RasaClient(
+                rasa_url, topic_ids=frozenset(content.topics), resolve_place=place_resolver(content)
+            )
+        return cls(client, matcher, content)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, content: ContentBase) -> Understander:
+        return cls.build(content, rasa_url=str(settings.rasa_url))
+
+    def reload(self, content: ContentBase, conversation_file: Path | None = None) -> None:
+        """New content: rebuild the matcher and tell the client the topic ids (Rasa retrains apart)."""
+        self.matcher = build_matcher(content, conversation_file or NluProject.default().conversation_file)
+        self.content = content
+        if self.client is not None:
+            self.client.topic_ids = frozenset(content.topics)
+            self.client.resolve_place = place_resolver(content)
+
+    async def understand(self, text: str, *, language: str) -> Understanding:
+        self.stats.by_language[language] += 1
+        found = await self.client.parse(text) if self.client is not None and text.strip() else None
+        if found is None:
+            if self.client is not None and text.strip() and not self.degraded:
+                self.degraded = True
+                self.stats.degraded_periods += 1
+                log.warning(
+                    "NLU degraded: Rasa unavailable (%s, circuit %s); answering from the in-process matcher",
+                    self.client.stats.last_error or "no answer",
+                    self.client.state,
+                )
+            found = self.matcher.match(text)
+        else:
+            if self.degraded:
+                self.degraded = False
+                log.warning(
+                    "NLU recovered: Rasa answers again (circuit %s)",
+                    self.client.state if self.client else "-",
+                )
+            if found.place is None:
+                found = dataclasses.replace(found, place=find_place(text, self.content))
+        self.stats.by_source[found.source] += 1
+        return found
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+
+def build_matcher(content: ContentBase, conversation_file: Path) -> Matcher:
+    return Matcher(
+        all_examples(content, conversation_file),
+        topic_ids=frozenset(content.topics),
+        find_place=lambda text: find_place(text, content),
+    )
+
+
+def place_resolver(content: ContentBase) -> Callable[[str], str | None]:
+    """Rasa's `place` value (a region id after its synonym mapper, or a name) -> region id."""
+
+    def resolve(value: str) -> str | None:
+        if content.region(value) is not None:
+            return value
+        region = content.resolve_region(value)
+        return region.id if region is not None else None
+
+    return resolve

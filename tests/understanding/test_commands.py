@@ -1,0 +1,62 @@
+"""`wegweiser nlu …`, registered on a parser of our own (the lead wires it into bot/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from bot.understanding.commands import register
+
+from .conftest import FIXTURES
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="wegweiser")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+@pytest.fixture(autouse=True)
+def fixture_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONTENT_DIR", str(FIXTURES / "content"))
+
+
+def test_subcommands_are_registered() -> None:
+    parser = argparse.ArgumentParser(prog="wegweiser")
+    register(parser.add_subparsers(dest="command", required=True))
+    for argv in (["nlu", "train", "--force"], ["nlu", "serve"], ["nlu", "evaluate", "--json"]):
+        assert callable(parser.parse_args(argv).handler)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["nlu"])
+
+
+def test_evaluate_matcher_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("nlu", "evaluate", "--matcher-only", "--json") == 0
+    report = json.loads(capsys.readouterr().out)["matcher"]
+    languages = report["by_language"]
+    assert set(languages) == {"all", "de", "en", "uk", "ru", "ar", "tr", "fa", "ku"}
+    overall = languages["all"]
+    assert overall["examples"] == report["test_size"] > 0
+    for key in ("topic_accuracy", "macro_f1", "emergency_recall", "out_of_scope_confident", "confused"):
+        assert key in overall
+    assert 0.5 <= overall["topic_accuracy"] <= 1.0
+
+
+def test_evaluate_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("nlu", "evaluate", "--matcher-only") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("matcher:")
+    assert "emerg.recall%" in out and "most confused" in out
+
+
+def test_train_without_rasa_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    monkeypatch.setenv("WEGWEISER_RASA_BIN", "/nonexistent/rasa")
+    assert run("nlu", "train") == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("wegweiser: no Rasa executable at /nonexistent/rasa")
+    assert "\n" not in error

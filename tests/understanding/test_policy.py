@@ -1,0 +1,85 @@
+"""The decision policy, read like a table: (what the NLU understood, what the user wrote) -> action."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.content.model import ContentBase
+from bot.understanding.model import Source, Understanding
+from bot.understanding.policy import THRESHOLDS, decide
+
+
+def reading(*ranking: tuple[str, float], source: Source = "rasa", place: str | None = None) -> Understanding:
+    topics = {"registration", "jobcenter", "health_care", "emergency"}
+    intent, confidence = ranking[0]
+    return Understanding(intent, intent if intent in topics else None, confidence, ranking, place, source)
+
+
+CASES = [
+    # (reading, text, place_known, expected action, expected topic)
+    (reading(("health_care", 0.95)), "ich brauche einen arzt", False, "answer", "health_care"),
+    (reading(("jobcenter", 0.95)), "wo ist das jobcenter", True, "answer", "jobcenter"),
+    (reading(("jobcenter", 0.95)), "wo ist das jobcenter", False, "ask_place", "jobcenter"),
+    (reading(("jobcenter", 0.95), place="melle"), "jobcenter in melle", False, "answer", "jobcenter"),
+    (reading(("jobcenter", 0.45), ("registration", 0.4)), "termin", True, "clarify", None),
+    (reading(("jobcenter", 0.1), ("registration", 0.09)), "hm", True, "fallback", None),
+    (reading(("out_of_scope", 0.9)), "wie wird das wetter", True, "fallback", None),
+    (reading(("ask_human", 0.9)), "ich will einen menschen", True, "handoff", None),
+    (reading(("greet", 0.9)), "hallo", True, "smalltalk", None),
+    (reading(("thanks", 0.9)), "danke", True, "smalltalk", None),
+    (reading(("change_language", 0.9)), "andere sprache", True, "smalltalk", None),
+    (reading(("change_place", 0.9)), "ich wohne jetzt woanders", True, "ask_place", None),
+    (reading(("greet", 0.2), ("jobcenter", 0.1)), "hm hallo?", True, "fallback", None),
+    # urgent wins: NLU reading with a low threshold, or the keyword net over a wrong reading
+    (reading(("emergency", 0.45), ("health_care", 0.4)), "...", True, "emergency", "emergency"),
+    (reading(("health_care", 0.4), ("emergency", 0.35)), "...", True, "emergency", "emergency"),
+    (reading(("health_care", 0.7), ("emergency", 0.1)), "...", True, "answer", "health_care"),
+    (reading(("greet", 0.99)), "hallo, es brennt!", True, "emergency", "emergency"),
+    (reading(("registration", 0.99)), "mein mann schlägt mich", True, "emergency", "emergency"),
+    # a weak cue gives way to a confident non-urgent reading, not to an unsure one
+    (reading(("health_care", 0.95)), "wann rufe ich 112 und wann 116117", True, "answer", "health_care"),
+    (reading(("health_care", 0.2), ("jobcenter", 0.1)), "112", True, "emergency", "emergency"),
+    # the matcher has thresholds of its own
+    (reading(("jobcenter", 0.5), source="matcher"), "jobcenter", True, "answer", "jobcenter"),
+]
+
+
+@pytest.mark.parametrize(("understanding", "text", "place_known", "action", "topic"), CASES)
+def test_decisions(
+    content: ContentBase,
+    understanding: Understanding,
+    text: str,
+    place_known: bool,
+    action: str,
+    topic: str | None,
+) -> None:
+    decision = decide(understanding, text, language="de", place_known=place_known, content=content)
+    assert (decision.action, decision.topic) == (action, topic)
+    assert decision.intent == understanding.intent
+    assert decision.confidence == understanding.confidence
+
+
+def test_clarify_offers_the_top_topics_best_first(content: ContentBase) -> None:
+    understanding = reading(("jobcenter", 0.45), ("greet", 0.3), ("registration", 0.2), ("health_care", 0.1))
+    decision = decide(understanding, "termin?", language="de", place_known=True, content=content)
+    assert decision.action == "clarify"
+    assert decision.alternatives == ("jobcenter", "registration", "health_care")
+
+
+def test_without_any_reading_the_keyword_net_still_works(content: ContentBase) -> None:
+    assert decide(None, "yangın var", language="tr", place_known=True, content=content).action == "emergency"
+    fallback = decide(None, "nerede", language="tr", place_known=True, content=content)
+    assert (fallback.action, fallback.topic) == ("fallback", None)
+
+
+def test_violence_goes_to_emergency_when_there_is_no_violence_topic(content: ContentBase) -> None:
+    # The fixture content has no violence_protection topic: the emergency topic stands in.
+    decision = decide(
+        reading(("greet", 0.9)), "my husband beats me", language="en", place_known=True, content=content
+    )
+    assert (decision.action, decision.topic, decision.reason) == ("emergency", "emergency", "keyword")
+
+
+def test_thresholds_are_ordered() -> None:
+    for limits in THRESHOLDS.values():
+        assert limits.alternative < limits.clarify < limits.answer

@@ -1,0 +1,107 @@
+"""The urgent-keyword net: every language, with typos and without diacritics; calm questions stay calm."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.understanding.safety import check
+
+EMERGENCIES = [
+    # (language, message) - written for this test, not taken from the content's examples
+    ("de", "Hilfe, in unserer Küche brennt es!"),
+    ("de", "mein sohn ist bewustlos"),  # typo
+    ("de", "ich will nicht mehr leben"),
+    ("de", "Wohnungsbrand im 3. Stock"),  # compound word
+    ("en", "please send an ambulence"),  # typo
+    ("en", "my dad had a heart attack"),
+    ("en", "i want to kill myself"),
+    ("en", "the baby swallowed poison"),
+    ("uk", "у сусідів пожежа"),
+    ("uk", "мама без свідомості"),
+    ("uk", "я хочу покінчити з собою"),
+    ("ru", "срочно вызовите скорую"),
+    ("ru", "ребенок отравился таблетками"),
+    ("ru", "муж не дышит"),
+    ("ar", "في حريق بالعمارة"),
+    ("ar", "ابني فاقد الوعي"),
+    ("ar", "بدي انتحر"),
+    ("tr", "evde yangin var"),  # no dotless ı
+    ("tr", "babam bayıldı ambulans lazım"),
+    ("tr", "intihar etmek istiyorum"),
+    ("fa", "آتش سوزی در ساختمان"),
+    ("fa", "پدرم بیهوش شده"),
+    ("fa", "میخواهم خودکشی کنم"),
+    ("ku", "li malê agir heye"),
+    ("ku", "bavê min bêhiş e"),
+    ("ku", "ez dixwazim xwe bikujim"),
+]
+
+VIOLENCE = [
+    ("de", "mein mann schlägt mich"),
+    ("de", "ich wurde vergewaltigt"),
+    ("en", "my husband beats me every day"),
+    ("en", "i was raped"),
+    ("uk", "чоловік б'є мене"),
+    ("ru", "муж меня бьет"),
+    ("ar", "زوجي يضربني"),
+    ("tr", "kocam beni dövüyor"),
+    ("tr", "kocam beni dovuyor"),  # no diacritics
+    ("fa", "شوهرم منو کتک میزنه"),
+    ("ku", "mêrê min li min dixe"),
+]
+
+CALM = [
+    ("de", "wo melde ich meine wohnung an"),
+    ("de", "brauche ich einen termin beim bürgeramt"),
+    ("en", "how do i get a fever medicine for my child"),
+    ("en", "where can i learn german"),
+    ("uk", "мій aufenthaltstitel скоро закінчується"),
+    ("ru", "живой человек пожалуйста"),
+    ("ar", "شخص حقيقي لو سمحت"),
+    ("ar", "كيف أمدد الإقامة"),  # تمديد (extend) is one letter from تهديد (threat)
+    ("tr", "randevu nasıl alınır"),
+    ("tr", "ausländerbehörde açılış saatleri"),  # açılış folds to acilis, not "acil"
+    ("tr", "ne yapıyor bu ofis"),  # yapıyor is one letter from yanıyor
+    ("fa", "چطور وقت بگیرم"),  # بگیرم is one letter from بمیرم
+    ("ku", "tu bi kurdî dizanî"),  # dizanî starts like diz (thief)
+    ("ku", "ez dixwazim erebeyekê bikirim"),  # bikirim is one letter from bimirim
+]
+
+
+@pytest.mark.parametrize(("language", "text"), EMERGENCIES)
+def test_emergencies_are_caught_in_every_language(language: str, text: str) -> None:
+    hit = check(text)
+    assert hit is not None, text
+    assert hit.category == "emergency"
+    assert hit.strong
+
+
+@pytest.mark.parametrize(("language", "text"), VIOLENCE)
+def test_violence_is_caught_and_told_apart(language: str, text: str) -> None:
+    hit = check(text)
+    assert hit is not None, text
+    assert hit.category == "violence"
+
+
+@pytest.mark.parametrize(("language", "text"), CALM)
+def test_everyday_questions_raise_no_alarm(language: str, text: str) -> None:
+    assert check(text) is None
+
+
+def test_case_and_accents_do_not_matter() -> None:
+    assert check("NOTFALL!!!") is not None
+    assert check("YANGIN VAR") is not None
+    assert check("BÊHIŞ") is not None
+
+
+def test_weak_cues_are_marked_weak() -> None:
+    hit = check("wann rufe ich 112 an")
+    assert hit is not None and not hit.strong
+
+
+def test_every_language_has_both_lists() -> None:
+    from bot.content.model import LANGUAGES
+    from bot.understanding.safety import KEYWORDS
+
+    for category in ("emergency", "violence"):
+        assert set(KEYWORDS[category]) == set(LANGUAGES)

@@ -1,0 +1,71 @@
+"""Training data generation, the split and the fingerprint."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from bot.content.model import LANGUAGES, ContentBase
+from bot.understanding.model import CONVERSATION_INTENTS
+from bot.understanding.training import (
+    all_examples,
+    conversation_examples,
+    fingerprint,
+    split,
+    strip_entity_marks,
+    write_training_data,
+)
+
+
+def test_conversation_intents_have_ten_examples_per_language(conversation_file: Path) -> None:
+    counts = Counter((e.intent, e.language) for e in conversation_examples(conversation_file))
+    for intent in CONVERSATION_INTENTS:
+        for language in LANGUAGES:
+            assert counts[intent, language] >= 10, (intent, language)
+
+
+def test_generated_data_has_one_intent_per_topic_and_the_place_entity(
+    content: ContentBase, conversation_file: Path, tmp_path: Path
+) -> None:
+    path = write_training_data(all_examples(content, conversation_file), content, tmp_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    intents = {block["intent"]: block["examples"] for block in data["nlu"] if "intent" in block}
+    assert set(intents) == set(content.topics) | set(CONVERSATION_INTENTS)
+    assert "- wo muss ich mich anmelden\n" in intents["registration"]
+    lookup = next(block for block in data["nlu"] if block.get("lookup") == "place")
+    assert "- Ankum\n" in lookup["examples"]
+    synonyms = {block["synonym"]: block["examples"] for block in data["nlu"] if "synonym" in block}
+    assert "- Ankum\n" in synonyms["sg_bersenbrueck"]
+    assert "[Melle](place)" in intents["change_place"]
+
+
+def test_split_holds_out_a_share_of_every_intent_and_language(
+    content: ContentBase, conversation_file: Path
+) -> None:
+    examples = all_examples(content, conversation_file)
+    train, test = split(examples, holdout=0.2, seed=1)
+    assert not set(train) & set(test)
+    assert len(train) + len(test) == len(examples)
+    held_out = Counter((e.intent, e.language) for e in test)
+    assert all(held_out[e.intent, e.language] >= 1 for e in examples)
+    assert split(examples, holdout=0.2, seed=1) == (train, test)  # reproducible
+
+
+def test_fingerprint_follows_every_input(tmp_path: Path) -> None:
+    data, config = tmp_path / "nlu.yml", tmp_path / "config.yml"
+    data.write_text("a")
+    config.write_text("b")
+    first = fingerprint(data, config, "3.6.21")
+    assert fingerprint(data, config, "3.6.21") == first
+    assert fingerprint(data, config, "3.6.20") != first
+    config.write_text("c")
+    assert fingerprint(data, config, "3.6.21") != first
+
+
+def test_entity_marks_are_removed_for_the_matcher() -> None:
+    assert (
+        strip_entity_marks("ich wohne in [Melle](place) seit [2020](year)") == "ich wohne in Melle seit 2020"
+    )
+    assert strip_entity_marks("keine [klammer") == "keine [klammer"
