@@ -62,33 +62,36 @@ async def prepare(settings: Settings) -> Services:
 async def serve(settings: Settings, *, start_nlu: bool) -> None:
     services = await prepare(settings)
     rasa = None
-    if start_nlu:
-        try:
-            # Training (when inputs changed) and start-up take a while; the event loop stays free.
-            rasa = await asyncio.to_thread(nlu_service.start_server, settings, progress=print)
-            print(f"nlu:      {settings.rasa_url}  (Rasa, pid {rasa.pid})", flush=True)
-        except nlu_service.NluError as error:
-            print(f"nlu:      not started ({error}); answers come from the degraded matcher", flush=True)
-    web = uvicorn.Server(
-        uvicorn.Config(
-            create_web_app(services),
-            host=settings.web_host,
-            port=settings.web_port,
-            log_config=None,
-            access_log=False,
+    background: list[asyncio.Task[None]] = []
+    try:  # from here on, whatever was started is stopped again, however serving ends
+        if start_nlu:
+            try:
+                # Training (when inputs changed) and start-up take a while; the event loop stays free.
+                rasa = await asyncio.to_thread(nlu_service.start_server, settings, progress=print)
+                print(f"nlu:      {settings.rasa_url}  (Rasa, pid {rasa.pid})", flush=True)
+            except nlu_service.NluError as error:
+                print(f"nlu:      not started ({error}); answers come from the degraded matcher", flush=True)
+        web = uvicorn.Server(
+            uvicorn.Config(
+                create_web_app(services),
+                host=settings.web_host,
+                port=settings.web_port,
+                log_config=None,
+                access_log=False,
+            )
         )
-    )
-    background = [
-        asyncio.create_task(services.content.watch(), name="content-watch"),
-        asyncio.create_task(
-            purge_periodically(services.database, settings.retention_days, RETENTION_INTERVAL),
-            name="retention",
-        ),
-    ]
-    print(f"web:      http://{settings.web_host}:{settings.web_port}/  (health: /healthz)", flush=True)
-    if not settings.telegram_enabled:
-        print("telegram: off — set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to switch it on", flush=True)
-    try:
+        background = [
+            asyncio.create_task(services.content.watch(), name="content-watch"),
+            asyncio.create_task(
+                purge_periodically(services.database, settings.retention_days, RETENTION_INTERVAL),
+                name="retention",
+            ),
+        ]
+        print(f"web:      http://{settings.web_host}:{settings.web_port}/  (health: /healthz)", flush=True)
+        if not settings.telegram_enabled:
+            print(
+                "telegram: off — set TELEGRAM_BOT_TOKEN (from @BotFather) in .env to switch it on", flush=True
+            )
         await web.serve()  # returns on Ctrl-C / SIGTERM
     finally:
         for task in background:
