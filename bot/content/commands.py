@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.content.loader import REVIEW_AFTER, check
+from bot.content.loader import check, due_for_review
 from bot.content.model import LANGUAGES, ContentBase
 from bot.settings import PROJECT_ROOT
 
@@ -38,8 +38,8 @@ def status_report(content: ContentBase, today: date) -> dict[str, object]:
             for topic_id, topic in sorted(content.topics.items())
         },
         "due_for_review": sorted(
-            [t.id for t in content.topics.values() if today - t.verified_on > REVIEW_AFTER]
-            + [p.id for p in content.places.values() if today - p.verified_on > REVIEW_AFTER]
+            [t.id for t in content.topics.values() if due_for_review(t.verified_on, today)]
+            + [p.id for p in content.places.values() if due_for_review(p.verified_on, today)]
         ),
     }
 

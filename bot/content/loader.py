@@ -39,6 +39,13 @@ from bot.office_hours import WEEKDAYS, HoursError, WeeklyHours
 ANSWER_LIMIT = 2000  # characters; the rendered card adds places and the source line, Telegram allows 4096
 MIN_EXAMPLES = 12
 REVIEW_AFTER = timedelta(days=365)
+
+
+def due_for_review(verified_on: date, today: date) -> bool:
+    """Facts last verified over 12 months ago are due for an editor's review."""
+    return today - verified_on > REVIEW_AFTER
+
+
 ALLOWED_TAGS = frozenset({"b", "strong", "i", "em", "u", "a", "code", "s"})
 PHONE = re.compile(r"^\+?[0-9][0-9 /()-]{1,24}[0-9]$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -367,7 +374,7 @@ def _read_place(reader: _Reader, path: Path, region_ids: set[str]) -> Place | No
     languages = tuple(map(str, reader.sequence(path, data, "languages")))
     sources = reader.sources(path, data)
     verified_on = reader.day(path, data, "verified_on")
-    if verified_on and reader.today - verified_on > REVIEW_AFTER:
+    if verified_on and due_for_review(verified_on, reader.today):
         reader.warn(path, data.line_of("verified_on"), f"verified_on {verified_on} is over 12 months old")
     if not (place_id and name and verified_on):
         return None
@@ -495,7 +502,7 @@ def _read_topic(
         version = 1
     owner = reader.text(path, data, "owner")
     verified_on = reader.day(path, data, "verified_on")
-    if verified_on and reader.today - verified_on > REVIEW_AFTER:
+    if verified_on and due_for_review(verified_on, reader.today):
         reader.warn(
             path,
             data.line_of("verified_on"),

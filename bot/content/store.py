@@ -13,11 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    return tuple(
-        sorted(
-            (str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in directory.rglob("*.yaml") if p.is_file()
-        )
-    )
+    stats = ((str(path), path.stat()) for path in directory.rglob("*.yaml") if path.is_file())
+    return tuple(sorted((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats))
 
 
 class ContentStore:
