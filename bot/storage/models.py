@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -50,6 +49,13 @@ class User(Base):
     external_id: Mapped[str] = mapped_column(String(64))  # chat id / web session id, never logged
     language: Mapped[str | None] = mapped_column(String(35))  # BCP 47 tag
     region: Mapped[str | None] = mapped_column(String(40))  # region id from content/regions.yaml
+    # What the user's next free text answers: "place" (then `pending_topic` is shown), "delete" (a
+    # confirmation) or None (a question).
+    state: Mapped[str | None] = mapped_column(String(16))
+    pending_topic: Mapped[str | None] = mapped_column(String(64))
+    misses: Mapped[int] = mapped_column(
+        SmallInteger, default=0, server_default="0"
+    )  # questions in a row the bot could not answer
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -77,12 +83,33 @@ class Message(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram update ids already handled, so a redelivered update is not answered twice."""
+    """Updates already handled ("telegram:<update_id>", "web:<message uuid>"), so a redelivered one
+    is not answered twice."""
 
     __tablename__ = "processed_updates"
 
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OutboxEntry(Base):
+    """A reply waiting for its channel, written in the same unit of work as what caused it.
+
+    The channel claims an entry (`claimed_at`), sends it and marks it `delivered_at`; an entry whose
+    claim is older than the lease is sent again, so a crash between commit and send loses nothing.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "channel", "delivered_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str | None] = mapped_column(String(80), index=True)  # what it answers, if anything
+    payload: Mapped[str] = mapped_column(Text)  # the Reply as JSON
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    delivered_at: Mapped[datetime | None] = mapped_column()
 
 
 class Feedback(Base):

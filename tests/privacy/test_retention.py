@@ -32,8 +32,8 @@ async def test_purge_keeps_recent_and_deletes_expired(database: Database) -> Non
                 Case(user_id=user.id, status="closed", reason="asked", opened_at=moment, closed_at=moment)
             )
         session.add(Case(user_id=user.id, status="open", reason="asked", opened_at=old))  # open: kept
-        session.add(ProcessedUpdate(update_id=1, processed_at=NOW - timedelta(days=3)))
-        session.add(ProcessedUpdate(update_id=2, processed_at=NOW - timedelta(hours=1)))
+        session.add(ProcessedUpdate(key="telegram:1", processed_at=NOW - timedelta(days=3)))
+        session.add(ProcessedUpdate(key="telegram:2", processed_at=NOW - timedelta(hours=1)))
 
     purged = await purge_expired(database, retention_days=30, now=NOW)
 

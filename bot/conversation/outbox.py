@@ -1,0 +1,173 @@
+"""Replies wait in the outbox until their channel has sent them: none lost, none sent twice.
+
+A reply is written in the same unit of work as what caused it (the user's message, a staff reply).
+The channel then claims it, sends it and marks it delivered. A claim expires after `LEASE`, so a
+worker that died between claim and send does not strand a reply; a send that fails for good (the
+user blocked the bot) is marked delivered with a log line, so it does not block the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation.messages import Channel, Delivery, Reply
+from bot.storage.database import Database
+from bot.storage.models import OutboxEntry, User
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)
+POLL_INTERVAL = 1.0
+
+
+class Undeliverable(Exception):
+    """Raised by a channel's send function when retrying cannot help (blocked, chat gone)."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def enqueue(
+    session: AsyncSession,
+    user: User,
+    replies: Sequence[Reply],
+    *,
+    update_key: str | None = None,
+    claimed: bool = False,
+) -> list[Delivery]:
+    """Add replies for `user` in order; `claimed`: the caller sends them right after commit."""
+    entries = [
+        OutboxEntry(
+            user_id=user.id,
+            channel=user.channel,
+            update_key=update_key,
+            payload=reply.to_json(),
+            claimed_at=now() if claimed else None,
+        )
+        for reply in replies
+    ]
+    session.add_all(entries)
+    await session.flush()
+    return [_delivery(entry, user.external_id) for entry in entries]
+
+
+def _delivery(entry: OutboxEntry, external_id: str) -> Delivery:
+    channel: Channel = entry.channel  # type: ignore[assignment]
+    return Delivery(entry.id, channel, external_id, Reply.from_json(entry.payload), entry.update_key)
+
+
+async def reclaim_for_update(session: AsyncSession, update_key: str) -> list[Delivery]:
+    """The undelivered replies to an update seen again (a restart after commit, before sending)."""
+    rows = (
+        await session.execute(
+            select(OutboxEntry, User.external_id)
+            .join(User, User.id == OutboxEntry.user_id)
+            .where(OutboxEntry.update_key == update_key, OutboxEntry.delivered_at.is_(None))
+            .order_by(OutboxEntry.id)
+        )
+    ).all()
+    for entry, _ in rows:
+        entry.claimed_at = now()
+    return [_delivery(entry, external_id) for entry, external_id in rows]
+
+
+async def claim_pending(
+    database: Database, channel: Channel, *, user: str | None = None, limit: int = 50
+) -> list[Delivery]:
+    """Claim undelivered replies of a channel (of one user, if given), oldest first.
+
+    Each entry is claimed with a conditional UPDATE, so of several workers exactly one gets it.
+    """
+    claimed: list[Delivery] = []
+    async with database.session() as session, session.begin():
+        moment = now()
+        query = (
+            select(OutboxEntry.id, User.external_id)
+            .join(User, User.id == OutboxEntry.user_id)
+            .where(
+                OutboxEntry.channel == channel,
+                OutboxEntry.delivered_at.is_(None),
+                or_(OutboxEntry.claimed_at.is_(None), OutboxEntry.claimed_at < moment - LEASE),
+            )
+            .order_by(OutboxEntry.id)
+            .limit(limit)
+        )
+        if user is not None:
+            query = query.where(User.external_id == user)
+        for entry_id, external_id in (await session.execute(query)).all():
+            won = await session.execute(
+                update(OutboxEntry)
+                .where(
+                    OutboxEntry.id == entry_id,
+                    OutboxEntry.delivered_at.is_(None),
+                    or_(OutboxEntry.claimed_at.is_(None), OutboxEntry.claimed_at < moment - LEASE),
+                )
+                .values(claimed_at=moment)
+                .returning(OutboxEntry)
+            )
+            entry = won.scalar_one_or_none()
+            if entry is not None:
+                claimed.append(_delivery(entry, external_id))
+    return claimed
+
+
+async def mark_delivered(database: Database, ids: Sequence[int]) -> None:
+    if not ids:
+        return
+    async with database.session() as session, session.begin():
+        await session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(delivered_at=now()))
+
+
+async def release(database: Database, ids: Sequence[int]) -> None:
+    """Sending failed for now: let the next poll try again."""
+    if not ids:
+        return
+    async with database.session() as session, session.begin():
+        await session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(claimed_at=None))
+
+
+Send = Callable[[Delivery], Awaitable[None]]
+
+
+class Courier:
+    """Sends a channel's replies through `send`, in order, and marks them delivered."""
+
+    def __init__(self, database: Database, channel: Channel, send: Send) -> None:
+        self.database = database
+        self.channel = channel
+        self.send = send
+
+    async def deliver(self, deliveries: Sequence[Delivery]) -> int:
+        """Send in order; stop at the first transient failure (the rest wait, so order holds)."""
+        sent = 0
+        for index, delivery in enumerate(deliveries):
+            try:
+                await self.send(delivery)
+            except Undeliverable as error:
+                log.warning("reply undeliverable, dropped", extra={"reason": str(error)})
+            except Exception as error:
+                log.warning(
+                    "reply not sent, will retry",
+                    extra={"error": type(error).__name__, "pending": len(deliveries) - index},
+                )
+                await release(self.database, [d.id for d in deliveries[index:]])
+                return sent
+            await mark_delivered(self.database, [delivery.id])
+            sent += 1
+        return sent
+
+    async def run(self, interval: float = POLL_INTERVAL) -> None:
+        """Deliver what is waiting (staff replies, replies a failed send left behind), forever."""
+        while True:
+            try:
+                await self.deliver(await claim_pending(self.database, self.channel))
+            except Exception:
+                log.exception("outbox poll failed; trying again")
+            await asyncio.sleep(interval)

@@ -1,0 +1,1 @@
+"""Hand-off to staff: cases (what the conversation core opens and feeds) and the staff console."""
