@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.content.store import ContentStore
+from bot.conversation.core import Conversation
+from bot.office_hours import parse_office_hours
 from bot.settings import Settings
 from bot.storage.database import Database
+from bot.understanding.understand import Understander
 
 
 @dataclass
@@ -14,14 +17,26 @@ class Services:
     settings: Settings
     database: Database
     content: ContentStore
+    understander: Understander
+    conversation: Conversation
 
     @classmethod
-    def build(cls, settings: Settings) -> Services:
-        return cls(
-            settings=settings,
-            database=Database(settings.database_url),
-            content=ContentStore(settings.content_dir),
+    def build(cls, settings: Settings, *, rasa_url: str | None = None, use_rasa: bool = True) -> Services:
+        """`use_rasa` False: understanding from the in-process matcher only (e.g. `--no-nlu`)."""
+        database = Database(settings.database_url)
+        content = ContentStore(settings.content_dir)
+        understander = Understander.build(
+            content.current, rasa_url=(rasa_url or str(settings.rasa_url)) if use_rasa else None
         )
+        conversation = Conversation(
+            database=database,
+            content=content,
+            understander=understander,
+            retention_days=settings.retention_days,
+            staff_hours=parse_office_hours(settings.staff_hours),
+        )
+        return cls(settings, database, content, understander, conversation)
 
     async def close(self) -> None:
+        await self.understander.aclose()
         await self.database.dispose()

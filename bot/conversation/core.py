@@ -1,0 +1,432 @@
+"""The conversation core: one `Incoming` in, the replies to send out, in one unit of work.
+
+`handle()` records the update as processed, updates the user, stores the conversation and puts
+the replies into the outbox in a single transaction, then hands them (claimed) to the channel.
+A redelivered update (same key) gets its still-unsent replies again and nothing new, so a
+restart between commit and send neither drops nor repeats a reply.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.model import LANGUAGES, ContentBase, Region, Topic, fold
+from bot.content.store import ContentStore
+from bot.conversation import outbox
+from bot.conversation import replies as say
+from bot.conversation.messages import MAX_TEXT, Delivery, Incoming, Reply
+from bot.handoff import cases
+from bot.i18n import Texts, normalize_language, texts
+from bot.office_hours import WeeklyHours
+from bot.storage.database import Database
+from bot.storage.models import Feedback, Message, ProcessedUpdate, UnansweredQuestion, User
+from bot.understanding.language import detect
+from bot.understanding.model import Understanding
+from bot.understanding.policy import Decision, decide
+from bot.understanding.text import find_place
+from bot.understanding.understand import Understander
+
+log = logging.getLogger(__name__)
+
+LOCAL_TIME = ZoneInfo("Europe/Berlin")  # office hours in the content and STAFF_HOURS are local
+MISSES_BEFORE_PERSON = 2  # "the bot could not help twice in a row" opens a case
+ATTEMPTS = 3  # a unit of work that lost a race (two first messages of a new user) is tried again
+
+command_menu = say.command_menu
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Turn:
+    """What one update works with: its session, its user, the reply language, and the replies."""
+
+    session: AsyncSession
+    user: User
+    t: Texts
+    content: ContentBase
+    now: datetime  # local time, for opening hours
+    replies: list[Reply] = field(default_factory=list)
+    topic: str | None = None  # the topic answered, for the conversation log
+    question: str = ""  # what the user wrote, for the unanswered-questions list
+    forgotten: bool = False  # the user had everything deleted: nothing more is logged
+
+    def say(self, *replies: Reply) -> None:
+        self.replies.extend(replies)
+
+    def use_language(self, language: str) -> None:
+        self.t = texts(language)
+
+
+class Conversation:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        content: ContentStore,
+        understander: Understander,
+        retention_days: int,
+        staff_hours: WeeklyHours,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.database = database
+        self.content = content
+        self.understander = understander
+        self.retention_days = retention_days
+        self.staff_hours = staff_hours
+        self.clock = clock
+
+    def _current_content(self) -> ContentBase:
+        content = self.content.current
+        if self.understander.content is not content:  # an editor's change went live
+            self.understander.reload(content)
+        return content
+
+    async def handle(self, incoming: Incoming) -> list[Delivery]:
+        """The deliveries the channel must send now, in order (already claimed for it)."""
+        content = self._current_content()
+        understanding = None
+        if incoming.kind == "text" and incoming.text.strip() and len(incoming.text) <= MAX_TEXT:
+            # Outside the transaction: the NLU may take up to its timeout.
+            understanding = await self.understander.understand(
+                incoming.text, language=normalize_language(incoming.language_hint) or "und"
+            )
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._unit_of_work(incoming, content, understanding)
+            except IntegrityError:
+                if attempt == ATTEMPTS:
+                    raise
+                log.info("unit of work lost a race; trying again", extra={"attempt": attempt})
+        raise AssertionError("unreachable")
+
+    async def _unit_of_work(
+        self, incoming: Incoming, content: ContentBase, understanding: Understanding | None
+    ) -> list[Delivery]:
+        async with self.database.session() as session, session.begin():
+            if incoming.key is not None:
+                if await session.get(ProcessedUpdate, incoming.key) is not None:
+                    log.info("update seen before; sending only what is still unsent")
+                    return await outbox.reclaim_for_update(session, incoming.key)
+                session.add(ProcessedUpdate(key=incoming.key))
+            user = await self._user(session, incoming)
+            detected = detect(incoming.text) if understanding is not None else None
+            language = user.language or normalize_language(incoming.language_hint) or detected or "en"
+            turn = Turn(session, user, texts(language), content, self.clock().astimezone(LOCAL_TIME))
+            await self._dispatch(turn, incoming, understanding, detected)
+            self._log_out(turn)
+            return await outbox.enqueue(
+                session, turn.user, turn.replies, update_key=incoming.key, claimed=True
+            )
+
+    async def _user(self, session: AsyncSession, incoming: Incoming) -> User:
+        user = (
+            await session.execute(
+                select(User).where(User.channel == incoming.channel, User.external_id == incoming.user)
+            )
+        ).scalar_one_or_none()
+        if user is None:
+            user = User(channel=incoming.channel, external_id=incoming.user, misses=0)
+            session.add(user)
+            await session.flush()
+        user.last_seen_at = self.clock()
+        return user
+
+    # --- dispatch -------------------------------------------------------------------------------
+
+    async def _dispatch(
+        self, turn: Turn, incoming: Incoming, understanding: Understanding | None, detected: str | None
+    ) -> None:
+        if incoming.kind == "command":
+            await self._command(turn, incoming)
+        elif incoming.kind == "button":
+            await self._button(turn, incoming.text)
+        elif incoming.kind == "unsupported":
+            turn.say(say.unsupported(incoming.text, turn.t))
+        else:
+            await self._text(turn, incoming.text, understanding, detected)
+
+    async def _command(self, turn: Turn, incoming: Incoming) -> None:
+        name = incoming.text.split()[0].lstrip("/").split("@")[0].lower() if incoming.text.split() else ""
+        user, t = turn.user, turn.t
+        self._log_in(turn, incoming.text.split()[0] if incoming.text.split() else "/", action="command")
+        if name in ("start", "language"):
+            user.state, user.pending_topic = None, None
+            hint = user.language if name == "language" else normalize_language(incoming.language_hint)
+            turn.say(say.language_picker(hint or user.language))
+        elif name == "place":
+            user.state, user.pending_topic = "place", None
+            turn.say(say.place_question(t, turn.content))
+        elif name == "menu":
+            turn.say(say.categories(turn.content, t))
+        elif name == "human":
+            await self._open_case(turn, reason="asked")
+        elif name == "privacy":
+            turn.say(say.privacy(t, self.retention_days))
+        elif name == "delete":
+            user.state = "delete"
+            turn.say(say.delete_question(t))
+        else:
+            turn.say(say.help_text(t))
+
+    async def _button(self, turn: Turn, action: str) -> None:
+        name, _, argument = action.partition(":")
+        user, t, content = turn.user, turn.t, turn.content
+        if name == "lang" and argument in LANGUAGES:
+            first_choice = user.language is None or user.region is None
+            user.language = argument
+            turn.use_language(argument)
+            if first_choice:
+                user.state = "place"
+                turn.say(say.welcome(turn.t, self.retention_days), say.place_question(turn.t, content))
+            else:
+                turn.say(say.language_saved(turn.t))
+        elif name == "place" and (region := content.region(argument)) is not None:
+            await self._set_place(turn, region)
+        elif name == "topic" and argument in content.topics:
+            await self._answer_topic(turn, content.topics[argument])
+        elif name == "menu":
+            turn.say(say.categories(content, t))
+        elif name == "cat" and _category_page(argument, content) is not None:
+            category, page = _category_page(argument, content) or ("", 0)
+            turn.say(say.category_page(content, category, page, t))
+        elif name == "fb" and argument[2:] in content.topics and argument[:2] in ("1:", "0:"):
+            await self._feedback(turn, helpful=argument[0] == "1", topic=argument[2:])
+        elif name == "human":
+            await self._open_case(turn, reason="not_helpful" if user.misses else "asked")
+        elif name == "noop":
+            turn.say(say.smalltalk("thanks", t))
+        elif name == "delete" and argument in ("yes", "no") and user.state == "delete":
+            await (self._delete(turn) if argument == "yes" else self._keep(turn))
+        elif name == "rate" and (rating := _rating(argument)) is not None:
+            case_id, score = rating
+            rated = await cases.rate(turn.session, user, case_id, score)
+            turn.say(say.rating_thanks(t) if rated else say.stale_button(t))
+        else:  # an old button, or callback data someone tampered with
+            turn.say(say.stale_button(t))
+
+    async def _text(
+        self, turn: Turn, text: str, understanding: Understanding | None, detected: str | None
+    ) -> None:
+        user, t, content = turn.user, turn.t, turn.content
+        if len(text) > MAX_TEXT:
+            self._log_in(turn, text[:MAX_TEXT], action="too_long")
+            turn.say(say.too_long(t, MAX_TEXT))
+            return
+        if not text.strip():
+            turn.say(say.empty(t))
+            return
+        decision = decide(
+            understanding, text, language=t.language, place_known=user.region is not None, content=content
+        )
+        self._log_in(turn, text, decision=decision)
+        case = await cases.active_case(turn.session, user)
+        if case is not None:  # a person is on it: the message goes to the case, the bot steps back
+            await cases.add_event(turn.session, case, "user_message", text)
+            if decision.action == "emergency":  # safety first, even while a case is open
+                turn.say(*say.emergency(content, decision.topic, t, self._region(user), turn.now))
+                case.urgent = True
+            turn.say(say.forwarded(t, self.staff_hours, turn.now))
+            return
+        if user.state == "delete":
+            user.state = None  # they wrote instead of answering: treat it as a new question
+        if user.state == "place":
+            region = self._region_named(text, decision)
+            if region is not None:
+                await self._set_place(turn, region)
+                return
+            if decision.action not in ("answer", "emergency", "clarify", "handoff"):
+                turn.say(say.place_unknown(t, content))
+            else:
+                user.state, user.pending_topic = None, None
+                await self._decided(turn, decision)
+        else:
+            await self._decided(turn, decision)
+        if detected is not None and detected != turn.t.language and user.language is not None:
+            turn.say(say.offer_language(detected))
+
+    async def _decided(self, turn: Turn, decision: Decision) -> None:
+        user, t, content = turn.user, turn.t, turn.content
+        if decision.place is not None and user.region is None:
+            user.region = decision.place  # they told us where they live; remembered, /place changes it
+        region = content.region(decision.place) if decision.place else self._region(user)
+        action = decision.action
+        if action != "fallback":
+            user.misses = 0
+        if action == "emergency":
+            turn.topic = decision.topic
+            turn.say(*say.emergency(content, decision.topic, t, region, turn.now))
+            await self._open_case(turn, reason="urgent", urgent=True, topics=[decision.topic or "emergency"])
+        elif action == "answer" and decision.topic is not None and decision.topic in content.topics:
+            self._answer(turn, content.topics[decision.topic], region)
+        elif action == "ask_place":
+            user.state, user.pending_topic = "place", decision.topic
+            topic = content.topics.get(decision.topic) if decision.topic else None
+            turn.say(say.place_question(t, content, topic))
+        elif action == "handoff":
+            await self._open_case(turn, reason="asked")
+        elif action == "fallback":
+            user.misses += 1
+            nearest = decision.alternatives[0] if decision.alternatives else None
+            turn.session.add(
+                UnansweredQuestion(
+                    user_id=user.id,
+                    text=turn.question,
+                    language=t.language,
+                    nearest_topic=nearest,
+                    confidence=decision.confidence,
+                    reason="fallback",
+                )
+            )
+            turn.say(say.fallback(content, decision.alternatives, t))
+            if user.misses >= MISSES_BEFORE_PERSON:
+                await self._open_case(turn, reason="failed_twice", topics=decision.alternatives[:1])
+        else:  # clarify, smalltalk
+            turn.say(*say.for_decision(decision, content, t, region, turn.now, self.staff_hours))
+
+    # --- pieces ---------------------------------------------------------------------------------
+
+    def _log_in(
+        self, turn: Turn, text: str, *, decision: Decision | None = None, action: str | None = None
+    ) -> None:
+        turn.question = text
+        turn.session.add(
+            Message(
+                user_id=turn.user.id,
+                direction="in",
+                text=text,
+                language=turn.t.language,
+                intent=decision.intent if decision else None,
+                topic=decision.topic if decision else None,
+                action=decision.action if decision else action,
+                confidence=decision.confidence if decision else None,
+            )
+        )
+
+    def _log_out(self, turn: Turn) -> None:
+        if turn.forgotten:
+            return
+        for sent in turn.replies:
+            turn.session.add(
+                Message(
+                    user_id=turn.user.id,
+                    direction="out",
+                    text=sent.text,
+                    language=sent.language,
+                    topic=turn.topic if sent.kind in ("answer", "emergency") else None,
+                    action=sent.kind[:16],
+                )
+            )
+
+    def _region(self, user: User) -> Region | None:
+        return self.content.current.region(user.region) if user.region else None
+
+    def _region_named(self, text: str, decision: Decision) -> Region | None:
+        """A place from free text: exact names first, then a close spelling ("Osnabruk", "Bramshe")."""
+        content = self.content.current
+        found = decision.place or find_place(text, content)
+        if found is not None:
+            return content.region(found)
+        names = {fold(name): region for region in content.regions for name in region.names()}
+        close = difflib.get_close_matches(fold(text), list(names), n=1, cutoff=0.75)
+        return names[close[0]] if close else None
+
+    async def _set_place(self, turn: Turn, region: Region) -> None:
+        user = turn.user
+        user.region, user.state = region.id, None
+        pending, user.pending_topic = user.pending_topic, None
+        turn.say(say.place_saved(turn.t, region))
+        if pending and pending in turn.content.topics:
+            self._answer(turn, turn.content.topics[pending], region)
+
+    async def _answer_topic(self, turn: Turn, topic: Topic) -> None:
+        if topic.care == "urgent":
+            turn.topic = topic.id
+            turn.say(*say.emergency(turn.content, topic.id, turn.t, self._region(turn.user), turn.now))
+            return
+        if topic.place_dependent and turn.user.region is None:
+            turn.user.state, turn.user.pending_topic = "place", topic.id
+            turn.say(say.place_question(turn.t, turn.content, topic))
+            return
+        self._answer(turn, topic, self._region(turn.user))
+
+    def _answer(self, turn: Turn, topic: Topic, region: Region | None) -> None:
+        turn.topic = topic.id
+        turn.user.misses = 0
+        turn.say(*say.answer(turn.content, topic, turn.t, region, turn.now))
+
+    async def _feedback(self, turn: Turn, *, helpful: bool, topic: str) -> None:
+        user = turn.user
+        turn.session.add(Feedback(user_id=user.id, topic=topic, language=turn.t.language, helpful=helpful))
+        if helpful:
+            turn.say(say.feedback_thanks(turn.t))
+            return
+        asked = (
+            await turn.session.execute(
+                select(Message.text)
+                .where(Message.user_id == user.id, Message.direction == "in", Message.topic == topic)
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        turn.session.add(
+            UnansweredQuestion(
+                user_id=user.id,
+                text=asked or turn.content.topics[topic].best_translation(turn.t.language).title,
+                language=turn.t.language,
+                nearest_topic=topic,
+                reason="not_helpful",
+            )
+        )
+        user.misses = 1  # so "yes, a person" opens the case with the reason not_helpful
+        turn.say(say.ask_for_person(turn.t))
+
+    async def _open_case(
+        self, turn: Turn, *, reason: str, urgent: bool = False, topics: list[str] | tuple[str, ...] = ()
+    ) -> None:
+        case = await cases.open_case(
+            turn.session, turn.user, reason=reason, urgent=urgent, topics=topics, now=self.clock()
+        )
+        case.language = turn.t.language
+        turn.say(say.handoff_opened(turn.t, self.staff_hours, turn.now, urgent=urgent))
+
+    async def _delete(self, turn: Turn) -> None:
+        """Everything about the user goes at once; a bare row (channel and chat id) carries the reply."""
+        user, session = turn.user, turn.session
+        await cases.forget_user(session, user)
+        await session.execute(delete(User).where(User.id == user.id))
+        session.expunge(user)
+        turn.user = User(channel=user.channel, external_id=user.external_id, misses=0)
+        session.add(turn.user)
+        await session.flush()
+        turn.forgotten = True
+        turn.say(say.deleted(turn.t))
+
+    async def _keep(self, turn: Turn) -> None:
+        turn.user.state = None
+        turn.say(say.kept(turn.t))
+
+
+def _category_page(argument: str, content: ContentBase) -> tuple[str, int] | None:
+    category, _, page = argument.partition(":")
+    if not page.isdigit() or not any(entry.category == category for entry in content.catalogue):
+        return None
+    return category, int(page)
+
+
+def _rating(argument: str) -> tuple[int, int] | None:
+    case_id, _, score = argument.partition(":")
+    if not (case_id.isdigit() and score.isdigit() and 1 <= int(score) <= 5):
+        return None
+    return int(case_id), int(score)

@@ -1,0 +1,233 @@
+"""Transcripts through the conversation core (the channels only translate to and from it)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.conversation.core import Conversation
+from bot.conversation.messages import MAX_TEXT
+from bot.storage.models import Case, CaseEvent, Feedback, Message, OutboxEntry, UnansweredQuestion, User
+from tests.support.chat import Chat, actions, buttons
+
+
+async def stored_user(conversation: Conversation, external_id: str = "chat-1") -> User | None:
+    async with conversation.database.session() as session:
+        return (
+            await session.execute(select(User).where(User.external_id == external_id))
+        ).scalar_one_or_none()
+
+
+async def count(conversation: Conversation, model: type, *where: object) -> int:
+    async with conversation.database.session() as session:
+        return int(
+            (await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+        )
+
+
+async def test_start_language_place_then_a_question_in_ukrainian(
+    chat: Chat, conversation: Conversation
+) -> None:
+    chat.hint = "uk-UA"
+    [picker] = await chat.send("/start")
+    assert picker.kind == "language_picker"
+    labels = [label for label, _ in buttons(picker)]
+    assert labels[0] == "українська"  # Telegram's language_code first
+    assert {"Deutsch", "English", "русский", "العربية", "Türkçe", "فارسی"} <= set(labels)
+    assert actions(picker)[0] == "lang:uk"
+
+    welcome, place = await chat.press("lang:uk")
+    assert welcome.kind == "welcome" and "/delete" in welcome.text
+    assert place.kind == "place_question"
+    assert actions(place)[:2] == ["place:stadt_osnabrueck", "place:sg_bersenbrueck"]
+
+    [saved] = await chat.press("place:stadt_osnabrueck")
+    assert "Stadt Osnabrück" in saved.text
+
+    [card] = await chat.send("registration uk question 4")
+    assert card.kind == "answer"
+    assert "registration title uk" in card.text and "City Office" in card.text
+    assert "District Office" not in card.text
+    assert (
+        ("topic:emergency" in actions(card))
+        and "fb:1:registration" in actions(card)
+        and "human" in actions(card)
+    )
+    user = await stored_user(conversation)
+    assert user is not None and (user.language, user.region) == ("uk", "stadt_osnabrueck")
+
+
+async def test_place_dependent_question_asks_the_place_first_then_answers(chat: Chat) -> None:
+    [question] = await chat.send("registration de question 7")
+    assert question.kind == "place_question"
+    saved, card = await chat.send("Ich wohne in Ankum")
+    assert saved.kind == "place_saved" and "Bersenbrück" in saved.text
+    assert card.kind == "answer" and "District Office" in card.text and "City Office" not in card.text
+
+
+async def test_a_misspelt_place_is_recognised(chat: Chat) -> None:
+    await chat.send("/place")
+    [saved] = await chat.send("osnabruk")
+    assert saved.kind == "place_saved" and "Stadt Osnabrück" in saved.text
+
+
+async def test_an_unknown_place_is_asked_again(chat: Chat) -> None:
+    await chat.send("/place")
+    [again] = await chat.send("Hamburg")
+    assert again.kind == "place_unknown"
+    assert "place:stadt_osnabrueck" in actions(again)
+
+
+async def test_emergency_numbers_come_first_and_open_an_urgent_case(
+    chat: Chat, conversation: Conversation
+) -> None:
+    replies = await chat.send("Hilfe, meine Wohnung brennt!")
+    assert replies[0].kind == "emergency" and "112" in replies[0].text
+    assert replies[-1].kind == "handoff"
+    assert await count(conversation, Case, Case.urgent.is_(True), Case.status == "open") == 1
+
+
+async def test_while_a_case_is_open_messages_go_to_the_case(chat: Chat, conversation: Conversation) -> None:
+    [opened] = await chat.send("/human")
+    assert opened.kind == "handoff"
+    [ack] = await chat.send("registration de question 2")
+    assert ack.kind == "forwarded"
+    assert await count(conversation, CaseEvent, CaseEvent.kind == "user_message") == 1
+    # ... but an emergency still gets the numbers at once
+    replies = await chat.send("Hilfe, Feuer!")
+    assert replies[0].kind == "emergency" and replies[-1].kind == "forwarded"
+    assert await count(conversation, Case, Case.urgent.is_(True)) == 1
+
+
+async def test_outside_staff_hours_the_user_learns_when_the_team_is_back(chat: Chat, clock: object) -> None:
+    from datetime import UTC, datetime
+
+    clock.now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # type: ignore[attr-defined]  # a Saturday
+    chat.hint = "en"
+    [opened] = await chat.send("/human")
+    assert "not working right now" in opened.text and "November 30, 2026" in opened.text
+
+
+async def test_two_misses_in_a_row_offer_a_person_and_open_a_case(
+    chat: Chat, conversation: Conversation
+) -> None:
+    [first] = await chat.send("xylophon quwkz")
+    assert first.kind == "fallback" and "human" in actions(first)
+    second = await chat.send("zebu pfmmk")
+    assert [r.kind for r in second] == ["fallback", "handoff"]
+    assert await count(conversation, Case, Case.reason == "failed_twice") == 1
+    assert await count(conversation, UnansweredQuestion, UnansweredQuestion.reason == "fallback") == 2
+
+
+async def test_not_helpful_records_the_question_and_offers_a_person(
+    chat: Chat, conversation: Conversation
+) -> None:
+    await chat.press("place:stadt_osnabrueck")
+    await chat.send("registration de question 3")
+    [offer] = await chat.press("fb:0:registration")
+    assert offer.kind == "offer_person"
+    async with conversation.database.session() as session:
+        missed = (await session.execute(select(UnansweredQuestion))).scalar_one()
+    assert (missed.reason, missed.nearest_topic, missed.text) == (
+        "not_helpful",
+        "registration",
+        "registration de question 3",
+    )
+    [opened] = await chat.press("human")
+    assert opened.kind == "handoff"
+    assert await count(conversation, Case, Case.reason == "not_helpful") == 1
+    assert await count(conversation, Feedback, Feedback.helpful.is_(False)) == 1
+
+
+async def test_delete_removes_everything_at_once_after_confirmation(
+    chat: Chat, conversation: Conversation
+) -> None:
+    await chat.press("lang:de")
+    await chat.press("place:stadt_osnabrueck")
+    await chat.send("registration de question 3")
+    await chat.send("/human")
+    [question] = await chat.send("/delete")
+    assert actions(question) == ["delete:yes", "delete:no"]
+    [done] = await chat.press("delete:yes")
+    assert done.kind == "deleted"
+    assert await count(conversation, Message) == 0
+    assert await count(conversation, CaseEvent) == 0
+    assert await count(conversation, Case, Case.status == "deleted", Case.user_id.is_(None)) == 1
+    user = await stored_user(conversation)
+    assert user is not None and (user.language, user.region, user.state) == (None, None, None)
+
+
+async def test_delete_needs_the_confirmation(chat: Chat, conversation: Conversation) -> None:
+    await chat.send("registration de question 3")
+    [refused] = await chat.press("delete:yes")  # no /delete before: a stale or forged button
+    assert refused.kind == "stale_button"
+    await chat.send("/delete")
+    [kept] = await chat.press("delete:no")
+    assert kept.kind == "kept"
+    assert await count(conversation, Message) > 0
+
+
+async def test_a_redelivered_update_is_answered_once(chat: Chat, conversation: Conversation) -> None:
+    first = await chat.send("/help", key="telegram:77")
+    again = await chat.send("/help", key="telegram:77")
+    assert len(first) == 1 and again == []
+    assert await count(conversation, OutboxEntry) == 1
+
+
+async def test_a_restart_between_commit_and_send_sends_the_reply_once(conversation: Conversation) -> None:
+    from bot.conversation.messages import Incoming
+
+    update = Incoming(channel="telegram", user="42", kind="command", text="/help", key="telegram:5")
+    lost = await conversation.handle(update)  # committed, then the process died before sending
+    redelivered = await conversation.handle(update)  # Telegram delivers the update again
+    assert [d.id for d in redelivered] == [d.id for d in lost]
+    from bot.conversation.outbox import mark_delivered
+
+    await mark_delivered(conversation.database, [d.id for d in redelivered])
+    assert await conversation.handle(update) == []
+
+
+async def test_menu_browses_categories_and_topics(chat: Chat) -> None:
+    [areas] = await chat.send("/menu")
+    assert actions(areas) == ["cat:arrival:0", "cat:health:0"]
+    [page] = await chat.press("cat:arrival:0")
+    assert "topic:registration" in actions(page) and "menu" in actions(page)
+    [asked] = await chat.press("topic:registration")
+    assert asked.kind == "place_question"
+
+
+async def test_tampered_buttons_get_a_clear_answer(chat: Chat) -> None:
+    for forged in (
+        "topic:nope",
+        "cat:arrival:x",
+        "lang:xx",
+        "rate:1:9",
+        "place:'; DROP TABLE users;--",
+        "fb:2:x",
+        "???",
+    ):
+        [answer] = await chat.press(forged)
+        assert answer.kind == "stale_button", forged
+
+
+async def test_what_the_bot_cannot_read_gets_a_polite_reply(chat: Chat) -> None:
+    for what in ("voice", "photo", "sticker", "document", "location", "edited", "something-new"):
+        [answer] = await chat.sends_unsupported(what)
+        assert answer.kind == "unsupported" and answer.text
+    [long] = await chat.send("a" * (MAX_TEXT + 1))
+    assert long.kind == "too_long" and str(MAX_TEXT) in long.text
+    [blank] = await chat.send("   ")
+    assert blank.kind == "empty"
+
+
+async def test_writing_in_another_language_offers_to_switch(chat: Chat) -> None:
+    await chat.press("lang:de")
+    replies = await chat.send("Где мне найти курсы немецкого языка для взрослых?")
+    assert replies[-1].kind == "language_offer"
+    assert actions(replies[-1]) == ["lang:ru"] and replies[-1].language == "ru"
+
+
+async def test_arabic_replies_are_marked_right_to_left(chat: Chat) -> None:
+    await chat.press("lang:ar")
+    [card] = await chat.press("topic:emergency")
+    assert card.rtl and card.language == "ar"
+    assert all(line.startswith("\u200f") for line in card.text.split("\n"))

@@ -1,0 +1,1 @@
+"""Shared test helpers and fixture modules (import the fixtures into a conftest.py to use them)."""
