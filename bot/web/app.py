@@ -1,4 +1,4 @@
-"""The web application: health endpoint now; web chat (/) and staff console (/staff) plug in here."""
+"""The web application: the web chat (/), the staff console (/staff), health (/healthz)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from fastapi.responses import JSONResponse
 
 from bot import __version__
 from bot.server.services import Services
+from bot.web.chat import mount_chat
 
 
 def create_web_app(services: Services) -> FastAPI:
     app = FastAPI(title="Wegweiser", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
+    mount_chat(app, services.conversation, services.database)  # the web chat at /
 
     @app.get("/healthz")
     async def health() -> JSONResponse:

@@ -1,0 +1,92 @@
+"""The web chat: a page at `/` (embeddable in a municipality's website) backed by the same core.
+
+The browser keeps a random session id (its user id here) and sends each message with its own id,
+so a resent request is answered once. Replies to a message come back in the response; staff
+replies wait in the outbox until the page's next poll of `/api/chat/updates`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from bot.conversation.core import Conversation
+from bot.conversation.messages import Incoming, Reply
+from bot.conversation.outbox import claim_pending, mark_delivered
+from bot.storage.database import Database
+
+HERE = Path(__file__).parent
+SESSION_PATTERN = r"^[A-Za-z0-9-]{16,64}$"
+MAX_BODY_TEXT = 20_000  # longer than any message the core accepts, so it can say "too long" itself
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+class ChatMessage(BaseModel):
+    session: str = Field(pattern=SESSION_PATTERN)
+    id: str = Field(pattern=SESSION_PATTERN)  # the message's own id: a resent request is answered once
+    kind: Literal["text", "command", "button"]
+    text: str = Field(max_length=MAX_BODY_TEXT)
+
+
+def reply_json(reply: Reply) -> dict[str, object]:
+    return {
+        "text": reply.text,
+        "buttons": [
+            [{"label": b.label, "action": b.action, "url": b.url} for b in row] for row in reply.buttons
+        ],
+        "language": reply.language,
+        "rtl": reply.rtl,
+        "kind": reply.kind,
+    }
+
+
+def first_language(accept_language: str | None) -> str | None:
+    """The first tag of an Accept-Language header ("uk-UA,uk;q=0.9,en;q=0.8" -> "uk-UA")."""
+    if not accept_language:
+        return None
+    tag = accept_language.split(",")[0].split(";")[0].strip()
+    return tag if re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", tag) else None
+
+
+def chat_router(conversation: Conversation, database: Database) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/", response_class=HTMLResponse)
+    async def page(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "chat.html")
+
+    @router.post("/api/chat/send")
+    async def send(
+        message: ChatMessage, accept_language: Annotated[str | None, Header()] = None
+    ) -> dict[str, object]:
+        incoming = Incoming(
+            channel="web",
+            user=message.session,
+            kind=message.kind,
+            text=message.text,
+            language_hint=first_language(accept_language),
+            key=f"web:{message.session}:{message.id}"[:80],
+        )
+        deliveries = await conversation.handle(incoming)
+        await mark_delivered(database, [d.id for d in deliveries])
+        return {"replies": [reply_json(d.reply) for d in deliveries]}
+
+    @router.get("/api/chat/updates")
+    async def updates(session: Annotated[str, Query(pattern=SESSION_PATTERN)]) -> dict[str, object]:
+        deliveries = await claim_pending(database, "web", user=session)
+        await mark_delivered(database, [d.id for d in deliveries])
+        return {"replies": [reply_json(d.reply) for d in deliveries]}
+
+    return router
+
+
+def mount_chat(app: FastAPI, conversation: Conversation, database: Database) -> None:
+    app.include_router(chat_router(conversation, database))
+    app.mount("/static/chat", StaticFiles(directory=HERE / "static"), name="chat-static")

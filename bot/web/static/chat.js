@@ -1,0 +1,121 @@
+// The web chat: sends what the user writes or presses to /api/chat/send and shows the replies.
+// Replies use Telegram's small HTML subset; only <b>, <i>, <a href> and line breaks are kept.
+(function () {
+  "use strict";
+  const log = document.getElementById("log");
+  const form = document.getElementById("compose");
+  const input = document.getElementById("text");
+  const POLL_MS = 3000;
+
+  function newId() {
+    return crypto.randomUUID ? crypto.randomUUID()
+      : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  let session = localStorage.getItem("wegweiser-session");
+  if (!session) { session = newId(); localStorage.setItem("wegweiser-session", session); }
+
+  // Build DOM from the reply markup without ever running it: unknown tags become their text.
+  function render(html, into) {
+    const doc = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
+    (function copy(from, to) {
+      for (const node of from.childNodes) {
+        if (node.nodeType === Node.TEXT_NODE) { to.appendChild(document.createTextNode(node.textContent)); continue; }
+        if (node.nodeType !== Node.ELEMENT_NODE) continue;
+        const tag = node.tagName.toLowerCase();
+        let el = null;
+        if (tag === "b" || tag === "strong" || tag === "i" || tag === "em") el = document.createElement(tag);
+        else if (tag === "a") {
+          const href = node.getAttribute("href") || "";
+          if (/^(https?:|tel:|mailto:)/i.test(href)) {
+            el = document.createElement("a"); el.href = href; el.target = "_blank"; el.rel = "noopener noreferrer";
+          }
+        }
+        if (el) { copy(node, el); to.appendChild(el); } else { copy(node, to); }
+      }
+    })(doc.body.firstChild, into);
+  }
+
+  function show(reply) {
+    const item = document.createElement("li");
+    item.className = "bot " + (reply.kind || "");
+    if (reply.language) item.lang = reply.language;
+    item.dir = reply.rtl ? "rtl" : "ltr";
+    render(reply.text, item);
+    const buttons = (reply.buttons || []).flat();
+    if (buttons.length) {
+      const box = document.createElement("div");
+      box.className = "buttons";
+      for (const b of buttons) {
+        let el;
+        if (b.url) { el = document.createElement("a"); el.href = b.url; el.target = "_blank"; el.rel = "noopener noreferrer"; }
+        else { el = document.createElement("button"); el.type = "button"; el.addEventListener("click", () => send("button", b.action, b.label)); }
+        el.textContent = b.label;
+        box.appendChild(el);
+      }
+      item.appendChild(box);
+    }
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function showMine(text) {
+    const item = document.createElement("li");
+    item.className = "user";
+    item.dir = "auto";
+    item.textContent = text;
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function showError() {
+    const item = document.createElement("li");
+    item.className = "error";
+    item.textContent = "⚠️ Keine Verbindung – bitte noch einmal senden. · No connection – please send again.";
+    log.appendChild(item);
+  }
+
+  async function post(body, attempt) {
+    const response = await fetch("/api/chat/send", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    if (response.status >= 500 && attempt < 3) {  // same message id: the server answers it only once
+      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+      return post(body, attempt + 1);
+    }
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.json();
+  }
+
+  async function send(kind, text, shown) {
+    showMine(shown === undefined ? text : shown);
+    try {
+      const data = await post({ session, id: newId(), kind, text }, 0);
+      data.replies.forEach(show);
+    } catch (e) { showError(); }
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch("/api/chat/updates?session=" + encodeURIComponent(session));
+      if (response.ok) (await response.json()).replies.forEach(show);
+    } catch (e) { /* offline for a moment: the next poll catches up, nothing is lost */ }
+    setTimeout(poll, POLL_MS);
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text.startsWith("/") ? "command" : "text", text);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+
+  if (!localStorage.getItem("wegweiser-started")) {
+    localStorage.setItem("wegweiser-started", "1");
+    send("command", "/start", "👋");
+  }
+  setTimeout(poll, POLL_MS);
+})();

@@ -1,0 +1,117 @@
+"""The web chat: its API over real HTTP, and the page in a real headless Chromium."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from playwright.async_api import Page, expect
+from sqlalchemy import select
+
+from bot.conversation import outbox
+from bot.conversation.core import Conversation
+from bot.conversation.messages import Reply
+from bot.storage.models import User
+from bot.web.chat import mount_chat
+from tests.support.browser import browser_context, page, serve_app  # noqa: F401
+
+SESSION = "0123456789abcdef-web"
+
+
+@pytest.fixture
+async def web_chat(conversation: Conversation) -> AsyncIterator[str]:
+    app = FastAPI()
+    mount_chat(app, conversation, conversation.database)
+    async with serve_app(app) as url:
+        yield url
+
+
+async def post(
+    client: httpx.AsyncClient, kind: str, text: str, message_id: str | None = None
+) -> httpx.Response:
+    body = {"session": SESSION, "id": message_id or uuid.uuid4().hex, "kind": kind, "text": text}
+    return await client.post("/api/chat/send", json=body, headers={"Accept-Language": "tr-TR,tr;q=0.9"})
+
+
+async def test_the_api_runs_the_conversation(web_chat: str) -> None:
+    async with httpx.AsyncClient(base_url=web_chat) as client:
+        picker = (await post(client, "command", "/start")).json()["replies"]
+        assert picker[0]["kind"] == "language_picker"
+        assert picker[0]["buttons"][0][0] == {"label": "Türkçe", "action": "lang:tr", "url": None}
+        replies = (await post(client, "button", "lang:tr")).json()["replies"]
+        assert [r["kind"] for r in replies] == ["welcome", "place_question"]
+        assert all(r["language"] == "tr" for r in replies)
+
+
+async def test_a_resent_message_is_answered_once(web_chat: str) -> None:
+    async with httpx.AsyncClient(base_url=web_chat) as client:
+        first = (await post(client, "command", "/help", "f" * 32)).json()["replies"]
+        again = (await post(client, "command", "/help", "f" * 32)).json()["replies"]
+    assert len(first) == 1 and again == []
+
+
+async def test_bad_requests_get_a_clear_error_and_change_nothing(
+    web_chat: str, conversation: Conversation
+) -> None:
+    async with httpx.AsyncClient(base_url=web_chat) as client:
+        for body in (
+            {"session": "short", "id": uuid.uuid4().hex, "kind": "text", "text": "hallo"},
+            {"session": SESSION, "id": uuid.uuid4().hex, "kind": "sql", "text": "hallo"},
+            {"session": SESSION, "id": uuid.uuid4().hex, "kind": "text", "text": "x" * 20_001},
+            {"session": SESSION, "kind": "text", "text": "hallo"},
+        ):
+            response = await client.post("/api/chat/send", json=body)
+            assert response.status_code == 422, body
+        assert (
+            await client.get("/api/chat/updates", params={"session": "'; DROP TABLE users;--"})
+        ).status_code == 422
+    async with conversation.database.session() as session:
+        assert (await session.execute(select(User))).first() is None
+
+
+async def test_staff_replies_arrive_by_polling(web_chat: str, conversation: Conversation) -> None:
+    async with httpx.AsyncClient(base_url=web_chat) as client:
+        await post(client, "command", "/human")
+        async with conversation.database.session() as session, session.begin():
+            user = (await session.execute(select(User).where(User.external_id == SESSION))).scalar_one()
+            await outbox.enqueue(session, user, [Reply(text="Hallo, hier ist Frau K.", kind="staff")])
+        first = (await client.get("/api/chat/updates", params={"session": SESSION})).json()["replies"]
+        second = (await client.get("/api/chat/updates", params={"session": SESSION})).json()["replies"]
+    assert [r["text"] for r in first] == ["Hallo, hier ist Frau K."] and second == []
+
+
+@pytest.mark.browser
+async def test_the_page_in_chromium(web_chat: str, page: Page, conversation: Conversation) -> None:  # noqa: F811
+    await page.goto(web_chat + "/")
+    await expect(page.locator("li.bot.language_picker")).to_be_visible()
+    await page.get_by_role("button", name="Deutsch").click()
+    await expect(page.locator("li.bot.place_question")).to_be_visible()
+    await page.get_by_role("button", name="Stadt Osnabrück").click()
+    await expect(page.locator("li.bot.place_saved")).to_be_visible()
+    await page.fill("#text", "registration de question 5")
+    await page.keyboard.press("Enter")
+    card = page.locator("li.bot.answer")
+    await expect(card).to_contain_text("registration title de")
+    await expect(card).to_contain_text("City Office")
+    assert await card.locator("b").count() >= 1  # markup rendered, not shown as tags
+    # A script in the user's own message is shown as text, never run.
+    await page.fill("#text", "<img src=x onerror=\"document.title='owned'\">")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("li.user").last).to_contain_text("<img src=x")
+    assert await page.title() != "owned"
+    # A staff reply shows up without reloading.
+    async with conversation.database.session() as session, session.begin():
+        user = (await session.execute(select(User).where(User.channel == "web"))).scalar_one()
+        await outbox.enqueue(session, user, [Reply(text="<b>Team:</b> Wir melden uns.", kind="staff")])
+    await expect(page.locator("li.bot.staff")).to_contain_text("Team: Wir melden uns.", timeout=8000)
+
+
+@pytest.mark.browser
+async def test_arabic_is_laid_out_right_to_left(web_chat: str, page: Page) -> None:  # noqa: F811
+    await page.goto(web_chat + "/")
+    await page.get_by_role("button", name="العربية").click()
+    await expect(page.locator("li.bot.welcome")).to_have_attribute("dir", "rtl")
+    await expect(page.locator("li.bot.welcome")).to_have_attribute("lang", "ar")
