@@ -9,13 +9,20 @@ LOCALES := de en uk ru ar tr fa ku
 PO_FILES := $(foreach lang,$(LOCALES),bot/locale/$(lang)/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test lint typecheck catalogs extract-messages model db clean
+.PHONY: help setup run test lint typecheck catalogs extract-messages model db browser clean
 
 help:
 	@echo "make run   - set up what is missing, then start the NLU server, the web server and the bot"
 	@echo "make test  - set up what is missing, then run linters, type checks and the whole test suite"
 
-setup: $(VENV)/.installed $(RASA_VENV)/.installed catalogs model db
+setup: $(VENV)/.installed $(RASA_VENV)/.installed catalogs model db browser
+
+# Debian's chromium for the browser tests (Playwright drives it; never `playwright install`).
+# On a fresh machine the package lists may be empty: then update them once and try again.
+browser:
+	@test -x /usr/bin/chromium || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y --no-install-recommends chromium \
+	  || { apt-get update && apt-get install -y --no-install-recommends chromium; }; }
 
 # The application environment (Python >= 3.11).
 $(VENV)/.installed: pyproject.toml
