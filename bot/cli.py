@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "bot.content.commands",  # content check / status
     "bot.understanding.commands",  # nlu train / serve / evaluate
     "bot.conversation.commands",  # ask, chat
+    "bot.reports.commands",  # report unanswered / usage
 )
 
 

@@ -1,0 +1,1 @@
+"""Reports for editors: the content gaps, at a glance."""
