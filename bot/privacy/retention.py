@@ -1,4 +1,8 @@
-"""Deletion after RETENTION_DAYS: what people wrote is not kept longer than needed."""
+"""Deletion after RETENTION_DAYS: what people wrote is not kept longer than needed.
+
+A user who has not written for RETENTION_DAYS is forgotten entirely (language and place too),
+unless a person is still working on their case. Sent replies leave the outbox after two days.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Delete, delete
+from sqlalchemy import CursorResult, Delete, delete, exists, func, or_
 
 from bot.storage.database import Database
-from bot.storage.models import Case, Feedback, Message, ProcessedUpdate, UnansweredQuestion
+from bot.storage.models import (
+    Case,
+    Feedback,
+    Message,
+    OutboxEntry,
+    ProcessedUpdate,
+    UnansweredQuestion,
+    User,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +38,8 @@ class Purged:
     unanswered: int
     closed_cases: int
     processed_updates: int
+    outbox: int
+    users: int
 
 
 async def purge_expired(database: Database, retention_days: int, now: datetime | None = None) -> Purged:
@@ -42,9 +56,31 @@ async def purge_expired(database: Database, retention_days: int, now: datetime |
             messages=await purge(delete(Message).where(Message.created_at < cutoff)),
             feedback=await purge(delete(Feedback).where(Feedback.created_at < cutoff)),
             unanswered=await purge(delete(UnansweredQuestion).where(UnansweredQuestion.created_at < cutoff)),
-            closed_cases=await purge(delete(Case).where(Case.status == "closed", Case.closed_at < cutoff)),
+            closed_cases=await purge(
+                delete(Case).where(
+                    or_(
+                        (Case.status == "closed") & (Case.closed_at < cutoff),
+                        # what remains of a case whose user deleted their data: a line in the console
+                        (Case.status == "deleted") & (func.coalesce(Case.closed_at, Case.opened_at) < cutoff),
+                    )
+                )
+            ),
             processed_updates=await purge(
                 delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - PROCESSED_UPDATES_KEPT)
+            ),
+            outbox=await purge(
+                delete(OutboxEntry).where(
+                    or_(
+                        OutboxEntry.created_at < cutoff,
+                        OutboxEntry.delivered_at < now - PROCESSED_UPDATES_KEPT,
+                    )
+                )
+            ),
+            users=await purge(
+                delete(User).where(
+                    User.last_seen_at < cutoff,
+                    ~exists().where(Case.user_id == User.id, Case.status.in_(("open", "claimed"))),
+                )
             ),
         )
     log.info("retention purge", extra={"retention_days": retention_days, **vars(purged)})

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.privacy.retention import purge_expired
 from bot.storage.database import Database
-from bot.storage.models import Case, Feedback, Message, ProcessedUpdate, UnansweredQuestion, User
+from bot.storage.models import Case, Feedback, Message, OutboxEntry, ProcessedUpdate, UnansweredQuestion, User
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -44,4 +44,41 @@ async def test_purge_keeps_recent_and_deletes_expired(database: Database) -> Non
     assert await count(database, UnansweredQuestion) == 1
     assert await count(database, Case) == 2  # the recent closed one and the open one
     assert await count(database, ProcessedUpdate) == 1
-    assert await count(database, User) == 1  # preferences stay until the user deletes them
+    assert await count(database, User) == 1  # active recently enough: preferences stay
+
+
+async def test_users_silent_for_the_retention_period_are_forgotten(database: Database) -> None:
+    old, recent = NOW - timedelta(days=31), NOW - timedelta(days=29)
+    async with database.session() as session, session.begin():
+        silent = User(
+            channel="telegram", external_id="1", language="uk", region="stadt_osnabrueck", last_seen_at=old
+        )
+        waiting = User(channel="telegram", external_id="2", language="fa", last_seen_at=old)
+        active = User(channel="web", external_id="3", language="tr", last_seen_at=recent)
+        session.add_all([silent, waiting, active])
+        await session.flush()
+        session.add(
+            Case(user_id=waiting.id, status="open", reason="asked", opened_at=old)
+        )  # staff still on it
+        session.add(OutboxEntry(user_id=silent.id, channel="telegram", payload="{}", created_at=old))
+        sent_long_ago = NOW - timedelta(days=3)
+        session.add(
+            OutboxEntry(
+                user_id=active.id,
+                channel="web",
+                payload="{}",
+                created_at=sent_long_ago,
+                delivered_at=sent_long_ago,
+            )
+        )
+        session.add(
+            OutboxEntry(user_id=active.id, channel="web", payload="{}", created_at=recent)
+        )  # not yet fetched
+
+    purged = await purge_expired(database, retention_days=30, now=NOW)
+
+    assert (purged.users, purged.outbox) == (1, 2)
+    async with database.session() as session:
+        left = set((await session.execute(select(User.external_id))).scalars())
+    assert left == {"2", "3"}
+    assert await count(database, OutboxEntry) == 1
