@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.i18n import texts
 
 RESULT_KEYS = {"topic", "intent", "confidence", "language", "action", "text"}
 
@@ -53,7 +54,11 @@ def test_emergency_comes_with_the_numbers(no_nlu_server: None, capsys: pytest.Ca
     assert main(["ask", "--lang", "de", "--json", "Hilfe, es brennt!"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["action"] == "emergency" and result["topic"] == "emergency"
-    assert result["text"].index("112") < result["text"].index("team")
+    told_team = texts("de").gettext(
+        "I have also told our team. A person will contact you here as soon as possible."
+    )
+    assert told_team != "I have also told our team. A person will contact you here as soon as possible."
+    assert result["text"].index("112") < result["text"].index(told_team)
 
 
 def test_jsonl_keeps_order_reports_bad_lines_and_notes_degraded_mode_once(
