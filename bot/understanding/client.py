@@ -17,6 +17,7 @@ from typing import Any, Literal
 import httpx
 
 from bot.understanding.model import Understanding
+from bot.understanding.training import for_rasa
 
 BreakerState = Literal["closed", "open", "half_open"]
 
@@ -146,7 +147,8 @@ class RasaClient:
 
     async def _post(self, text: str) -> dict[str, Any]:
         try:
-            response = await self._http.post(f"{self.base_url}/model/parse", json={"text": text})
+            # Rasa learnt normalised questions (training.for_rasa); it must parse them the same way.
+            response = await self._http.post(f"{self.base_url}/model/parse", json={"text": for_rasa(text)})
         except (httpx.ConnectError, httpx.RemoteProtocolError) as error:
             raise _RetryableError(type(error).__name__) from error
         if response.status_code in (502, 503):

@@ -1,8 +1,15 @@
-"""`wegweiser nlu evaluate`: train on part of the example questions, test on the rest.
+"""`wegweiser nlu evaluate`: train on part of the example questions, test on the rest, and test
+the served setup on independent question sets.
 
 Per language, for Rasa and for the degraded-mode matcher: top-1 topic accuracy, macro F1 over all
 intents, the most confused pairs, emergency recall (urgent questions that end as an emergency
 decision, keyword net included) and how often an out-of-scope question gets a confident answer.
+
+Test sets: "split" is the held-out part of the example questions plus every file in
+nlu/data/evaluation/ without a `set:` key (never trained on), scored against a model trained on the
+rest. A file with `set: NAME` (newcomers.yml) is its own section, scored against a model trained on
+ALL example questions, as served: those questions are independent of the training data, so holding
+anything out would only measure less than what users get.
 """
 
 from __future__ import annotations
@@ -15,17 +22,20 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import yaml
+
 from bot.content.model import ContentBase
 from bot.understanding.client import CircuitBreaker, RasaClient
 from bot.understanding.matcher import Matcher
-from bot.understanding.model import Understanding
+from bot.understanding.model import CONVERSATION_INTENTS, Understanding
 from bot.understanding.policy import Decision, decide
 from bot.understanding.service import NluProject, Progress, start_rasa, stop_server, train_model
 from bot.understanding.text import find_place
 from bot.understanding.training import Example, all_examples, conversation_examples, split
-from bot.understanding.understand import place_resolver
+from bot.understanding.understand import blend, place_resolver
 
 ALL = "all"
+SPLIT = "split"
 ANSWERING = frozenset({"answer", "ask_place"})
 
 
@@ -45,12 +55,35 @@ class Scores:
 
 
 @dataclass
-class Report:
-    engine: str
+class SetScores:
+    """One independent test set, scored against the engine trained on all example questions."""
+
     train_size: int
     test_size: int
-    seconds: float
     by_language: dict[str, Scores]
+
+
+@dataclass
+class Report:
+    engine: str
+    train_size: int  # of the split
+    test_size: int  # of the split
+    seconds: float
+    by_language: dict[str, Scores]  # the split
+    sets: dict[str, SetScores] = field(default_factory=dict)  # e.g. "newcomers"
+
+
+def evaluation_sets(directory: Path, known_intents: set[str]) -> dict[str, list[Example]]:
+    """The questions of nlu/data/evaluation/*.yml by set name (`set:` key, default "split").
+
+    Questions of intents the content base does not have (a test's smaller content) are left out.
+    """
+    sets: dict[str, list[Example]] = defaultdict(list)
+    for path in sorted(directory.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        name = str(data.get("set") or SPLIT)
+        sets[name] += [e for e in conversation_examples(path) if e.intent in known_intents]
+    return dict(sets)
 
 
 def score(
@@ -162,45 +195,77 @@ def evaluate(
     progress: Progress = print,
 ) -> list[Report]:
     """Train on a split (cached under nlu/models/evaluation by fingerprint), test on the rest plus the
-    never-trained out-of-scope questions in nlu/data/evaluation/."""
-    train, test = split(all_examples(content, project.conversation_file), holdout=holdout, seed=seed)
-    for extra in sorted((project.root / "data" / "evaluation").glob("*.yml")):
-        test += conversation_examples(extra)
+    never-trained questions of nlu/data/evaluation/; score the independent sets there against
+    engines trained on everything."""
+    everything = all_examples(content, project.conversation_file)
+    train, test = split(everything, holdout=holdout, seed=seed)
+    known = set(content.topics) | set(CONVERSATION_INTENTS)
+    sets = evaluation_sets(project.root / "data" / "evaluation", known)
+    test += sets.pop(SPLIT, [])
     progress(f"{len(train)} training and {len(test)} test questions (holdout {holdout:.0%}, seed {seed})")
+    for name, questions in sets.items():
+        progress(f"set {name}: {len(questions)} questions, against all {len(everything)} examples")
     reports = []
-    if "matcher" in engines:
+    for engine in ("matcher", "rasa"):
+        if engine not in engines:
+            continue
         started = time.monotonic()
+        readings = _readings(engine, project, content, train, test, config, progress)
+        report = Report(
+            engine, len(train), len(test), 0.0, score(engine, _decisions(test, readings, content), content)
+        )
+        if sets:
+            questions = [question for name in sets for question in sets[name]]
+            readings = _readings(engine, project, content, everything, questions, config, progress)
+            offset = 0
+            for name, members in sets.items():
+                part = readings[offset : offset + len(members)]
+                offset += len(members)
+                report.sets[name] = SetScores(
+                    len(everything), len(members), score(engine, _decisions(members, part, content), content)
+                )
+        report.seconds = time.monotonic() - started
+        reports.append(report)
+    return reports
+
+
+def _readings(
+    engine: str,
+    project: NluProject,
+    content: ContentBase,
+    train: Sequence[Example],
+    test: Sequence[Example],
+    config: Path | None,
+    progress: Progress,
+) -> list[Understanding]:
+    """Train `engine` on `train` and read every question of `test` with it."""
+    texts = [example.plain_text for example in test]
+    if engine == "matcher":
         matcher = Matcher(
             train, topic_ids=frozenset(content.topics), find_place=lambda t: find_place(t, content)
         )
-        readings = [matcher.match(example.plain_text) for example in test]
-        results = _decisions(test, readings, content)
-        reports.append(Report("matcher", len(train), len(test), time.monotonic() - started,
-                              score("matcher", results, content)))  # fmt: skip
-    if "rasa" in engines:
-        workdir = project.models_dir / "evaluation"
-        started = time.monotonic()
-        model = train_model(
-            project,
-            content,
-            examples=train,
-            config=config,
-            models_dir=workdir,
-            data_dir=workdir / "data",
-            progress=progress,
-        )
-        url = f"http://127.0.0.1:{free_port()}"
-        progress(f"starting Rasa with {model.name} on {url} …")
-        server = start_rasa(project, model, url, log=workdir / "rasa.log")
-        try:
-            progress(f"parsing {len(test)} test questions …")
-            readings = asyncio.run(_rasa_readings(url, [example.plain_text for example in test], content))
-        finally:
-            stop_server(server)
-        results = _decisions(test, readings, content)
-        reports.append(Report("rasa", len(train), len(test), time.monotonic() - started,
-                              score("rasa", results, content)))  # fmt: skip
-    return reports
+        return [matcher.match(text) for text in texts]
+    workdir = project.models_dir / "evaluation"
+    model = train_model(
+        project, content, examples=train, config=config, models_dir=workdir, data_dir=workdir / "data",
+        progress=progress,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{free_port()}"
+    progress(f"starting Rasa with {model.name} on {url} …")
+    server = start_rasa(project, model, url, log=workdir / "rasa.log")
+    try:
+        progress(f"parsing {len(texts)} test questions …")
+        readings = asyncio.run(_rasa_readings(url, texts, content))
+    finally:
+        stop_server(server)
+    # As served (understand.Understander): Rasa's reading blended with the matcher's, both trained
+    # on the same questions.
+    matcher = Matcher(train, topic_ids=frozenset(content.topics), find_place=lambda t: find_place(t, content))
+    topic_ids = frozenset(content.topics)
+    return [
+        blend(reading, matcher.match(text), topic_ids=topic_ids)
+        for reading, text in zip(readings, texts, strict=True)
+    ]
 
 
 def as_json(reports: Sequence[Report]) -> dict[str, object]:
@@ -211,26 +276,52 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:5.1f}"
 
 
+def _section(title: str, by_language: dict[str, Scores]) -> list[str]:
+    lines = [
+        title,
+        "lang     n  topic%  F1%  answer%  clarify%  emerg.recall%  false-alarm%  oos-confident%",
+    ]
+    for language, scores in by_language.items():
+        lines.append(
+            f"{language:<4} {scores.examples:>5}  {_percent(scores.topic_accuracy)} "
+            f"{_percent(scores.macro_f1)}  {_percent(scores.answered_correctly)}    "
+            f"{_percent(scores.clarified)}      {_percent(scores.emergency_recall)}         "
+            f"{_percent(scores.false_alarms)}         {_percent(scores.out_of_scope_confident)}"
+        )
+    lines.append("most confused (true -> predicted: count):")
+    for language, scores in by_language.items():
+        pairs = ", ".join(f"{t} -> {p}: {n}" for t, p, n in scores.confused) or "-"
+        lines.append(f"  {language}: {pairs}")
+    lines.append("")
+    return lines
+
+
 def as_table(reports: Sequence[Report]) -> str:
     lines = []
     for report in reports:
-        lines.append(
+        lines += _section(
             f"{report.engine}: {report.train_size} training / {report.test_size} test questions, "
-            f"{report.seconds:.0f} s"
+            f"{report.seconds:.0f} s",
+            report.by_language,
         )
-        lines.append(
-            "lang     n  topic%  F1%  answer%  clarify%  emerg.recall%  false-alarm%  oos-confident%"
-        )
-        for language, scores in report.by_language.items():
-            lines.append(
-                f"{language:<4} {scores.examples:>5}  {_percent(scores.topic_accuracy)} "
-                f"{_percent(scores.macro_f1)}  {_percent(scores.answered_correctly)}    "
-                f"{_percent(scores.clarified)}      {_percent(scores.emergency_recall)}         "
-                f"{_percent(scores.false_alarms)}         {_percent(scores.out_of_scope_confident)}"
+        for name, found in report.sets.items():
+            lines += _section(
+                f"{report.engine}, set {name}: {found.test_size} questions "
+                f"(trained on all {found.train_size} examples)",
+                found.by_language,
             )
-        lines.append("most confused (true -> predicted: count):")
-        for language, scores in report.by_language.items():
-            pairs = ", ".join(f"{t} -> {p}: {n}" for t, p, n in scores.confused) or "-"
-            lines.append(f"  {language}: {pairs}")
+    if any(report.sets for report in reports):
+        lines.append(
+            "top-1 topic accuracy, split / " + " / ".join(sorted({n for r in reports for n in r.sets}))
+        )
+        for report in reports:
+            for language, scores in report.by_language.items():
+                others = " ".join(
+                    _percent(found.by_language[language].topic_accuracy)
+                    if language in found.by_language
+                    else "    -"
+                    for _, found in sorted(report.sets.items())
+                )
+                lines.append(f"  {report.engine:<8}{language:<4} {_percent(scores.topic_accuracy)} {others}")
         lines.append("")
     return "\n".join(lines)

@@ -60,6 +60,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             gasgeruch
             einbrecher
             einbruch
+            rettungsdienst
+            zusammengebrochen
+            bricht ein
+            eingebrochen
+            viel blut
+            ? verletzt
             greift an
             angegriffen
             überfallen
@@ -94,6 +100,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             gas leak
             explosion
             burglar
+            broke into
+            broken into
+            collapsed
+            ? injured
+            ? hurt badly
             breaking into
             attacking me
             attacked me
@@ -128,6 +139,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             небезпека життя
             грабіжник
             вламується
+            передозуван
+            =поранен
+            впав і не
+            впала і не
+            людині погано
+            не встає
             напали
             напав
             ? аварі
@@ -160,6 +177,13 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             угроза жизни
             грабител
             ломится
+            =скорая$
+            передозир
+            =ранены
+            =раненый
+            упал и не
+            не встает
+            человеку плохо
             вломился
             напали
             напал
@@ -194,6 +218,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             لا اريد العيش
             لص
             يكسر باب
+            جرعة زائدة
+            اطفائي
+            جرحى
+            ? جريح
+            ? مجروح
             يهاجمني
             هاجمني
             ? حادث
@@ -222,6 +251,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             hayati tehlike
             itfaiye
             hırsız
+            aşırı doz
+            ? yaralı
             saldırıyor
             saldırdı
             ? kaza$
@@ -249,6 +280,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             خونریزی
             غرق
             خطر جانی
+            اوردوز
+            =غش$
+            غش کرد
+            ? زخمی
             ? دزد
             حمله
             ? تصادف
@@ -272,6 +307,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             krîza dil
             xwîn
             xetera jiyanê
+            doza zêde
+            ? birîndar
             ? diz$
             êrîş
             ? qeza

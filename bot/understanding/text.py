@@ -7,7 +7,9 @@ and the Arabic tatweel, so "كيف" and "کیف" or "yangın" and "yangin" compa
 
 from __future__ import annotations
 
-from bot.content.model import ContentBase, fold
+import itertools
+
+from bot.content.model import ContentBase, Region, fold
 
 _UNIFY = str.maketrans(
     {
@@ -27,16 +29,127 @@ def normalise(text: str) -> str:
     return fold(text.translate(_UNIFY)).translate(_UNIFY)
 
 
+# Endings that inflection adds to a place name, after `normalise` (so "й" is "и", "ı" is "i", no
+# accents). Longest first. Only a stem that is itself a known name (4 letters or more) counts, so an
+# ordinary word that happens to end like this does not become a place.
+_ENDINGS = tuple(
+    sorted(
+        {
+            # German: "Osnabrücker", "Osnabrückerin", "Osnabrücks", "Meller" (Melle + r)
+            "er", "ern", "erin", "erinnen", "s", "r",
+            # Russian and Ukrainian cases: "из Оснабрюка", "в Оснабрюке", "Оснабрюком",
+            # "к Оснабрюку", "Бельмом"; adjectives "оснабрюкский", "оснабрюкская" …
+            "а", "я", "у", "ю", "е", "і", "и", "ом", "ем", "ой", "ою", "ей",
+            "ски", "ская", "ское", "ского", "ском", "ских", "скои", "ськии", "ська", "ське", "ського",
+            # Turkish without the apostrophe: "Osnabrückte", "Mellede", "Bramsche'ye"
+            "de", "da", "te", "ta", "den", "dan", "ten", "tan", "deki", "daki", "teki", "taki",
+            "e", "a", "ye", "ya", "i", "u", "yi", "yu", "in", "un", "nin", "nun", "li", "lu", "lular", "liler",
+            # Kurmanji "li Osnabrückê", "ji Mellê", "Bramscheyê": ê folds to e, so the Turkish e,
+            # ye and ya above cover them.
+        },
+        key=lambda ending: (-len(ending), ending),
+    )
+)  # fmt: skip
+# Ukrainian locative changes the last consonant: "в Оснабрюці" (к -> ц), "у Гамбурзі" (г -> з).
+_UKRAINIAN_LOCATIVE = {"ці": "к", "зі": "г", "сі": "х"}
+# Arabic-script words carry a one-letter conjunction or preposition: "باوسنابروك" (in Osnabrück),
+# "لاوسنابروک" (to), "واوسنابروك" (and).
+_ARABIC_PREFIXES = ("و", "ب", "ل", "ف", "ک", "وب", "ول")
+MIN_STEM = 4
+# "Landkreis Osnabrück" and "Osnabrücker Land" name the district around the city, not the city.
+_DISTRICT_BEFORE = frozenset(
+    normalise(word)
+    for word in [
+        "landkreis",
+        "landkreises",
+        "kreis",
+        "lk",
+        "ландкрайс",
+        "ландкрайсе",
+        "ландкрайсі",
+        "район",
+        "района",
+    ]
+)
+_DISTRICT_AFTER = frozenset({"land", "landes", "landkreis"})
+
+
+def _base_forms(word: str) -> list[str]:
+    """The word and what it may be without an inflectional ending or clitic, most likely first."""
+    forms = [word]
+    for ending, consonant in _UKRAINIAN_LOCATIVE.items():
+        if word.endswith(ending) and len(word) - len(ending) + 1 >= MIN_STEM:
+            forms.append(word[: -len(ending)] + consonant)
+    for ending in _ENDINGS:
+        stem = word[: -len(ending)]
+        if word.endswith(ending) and len(stem) >= MIN_STEM:
+            forms.append(stem)
+            if ending in ("er", "ern", "erin", "erinnen", "r"):
+                forms.append(stem + "e")  # "Meller" <- Melle, "Bramscher" <- Bramsche
+    return forms + _arabic_forms(word)[1:]
+
+
+def _arabic_forms(word: str) -> list[str]:
+    """The word, and without a leading Arabic-script clitic if it has one."""
+    return [word] + [
+        word[len(prefix) :]
+        for prefix in _ARABIC_PREFIXES
+        if word.startswith(prefix) and len(word) - len(prefix) >= MIN_STEM
+    ]
+
+
 def find_place(text: str, content: ContentBase, *, longest: int = 4) -> str | None:
     """The region id of the first place name in `text`, trying the longest word spans first.
 
     Uses the content base's own index (names, spellings, member municipalities), so "ich wohne in
-    Ankum" finds sg_bersenbrueck. Turkish suffixes after an apostrophe ("Melle'de") are cut off.
+    Ankum" finds sg_bersenbrueck. Inflected names are found too: a case ending ("из Оснабрюка",
+    "в Оснабрюці"), a German "-er" ("Osnabrücker", "Meller"), a Turkish suffix with or without the
+    apostrophe ("Melle'de", "Osnabrückte"), a Kurmanji "-ê" ("li Osnabrückê") or an Arabic-script
+    prefix ("باوسنابروك"); the exact name is always tried first.
     """
-    words = fold(text.replace("'", " ").replace("’", " ")).split()
+    index = _index(content)
+    words = normalise(text.replace("'", " ").replace("’", " ")).split()
+    forms = [_base_forms(word) for word in words]
     for start in range(len(words)):
         for size in range(min(longest, len(words) - start), 0, -1):
-            region = content.resolve_region(" ".join(words[start : start + size]))
-            if region is not None:
-                return region.id
+            middle = words[start + 1 : start + size - 1]
+            # A name's inflection is on its last word; an Arabic-script clitic on its first.
+            firsts = [words[start]] if size == 1 else _arabic_forms(words[start])
+            for first in firsts:
+                for last in forms[start + size - 1]:
+                    name = last if size == 1 else " ".join([first, *middle, last])
+                    region = index.get(name)
+                    if region is None:
+                        continue
+                    before = words[start - 1] if start > 0 else ""
+                    after = words[start + size] if start + size < len(words) else ""
+                    if region.area == "stadt" and (before in _DISTRICT_BEFORE or after in _DISTRICT_AFTER):
+                        continue
+                    return region.id
     return None
+
+
+_INDEXES: dict[int, tuple[ContentBase, dict[str, Region]]] = {}
+
+
+def _index(content: ContentBase) -> dict[str, Region]:
+    """Every region name in `normalise`d form (the content's own index is only `fold`ed)."""
+    cached = _INDEXES.get(id(content))
+    if cached is None or cached[0] is not content:
+        index: dict[str, Region] = {}
+        for region in content.regions:
+            for name in region.names():
+                index.setdefault(normalise(name), region)
+        if len(_INDEXES) > 8:  # content reloads: keep only a few
+            _INDEXES.clear()
+        cached = _INDEXES[id(content)] = (content, index)
+    return cached[1]
+
+
+def names_district(text: str) -> bool:
+    """Does `text` speak of the district ("Landkreis Osnabrück", "Osnabrücker Land")?"""
+    words = normalise(text).split()
+    return any(word in _DISTRICT_BEFORE for word in words) or any(
+        first.startswith("osnabr") and second in _DISTRICT_AFTER
+        for first, second in itertools.pairwise(words)
+    )

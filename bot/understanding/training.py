@@ -3,6 +3,7 @@
 One intent per topic (the topic id) from the topics' example questions, plus the hand-written
 conversation intents in nlu/data/conversation.yml, plus the `place` entity: every region name,
 spelling and member municipality as a lookup table, and a synonym that maps it to the region id.
+Everything Rasa sees is in `for_rasa` form (normalised), at training and at parsing (client.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from bot.content.model import LANGUAGES, ContentBase
+from bot.understanding.text import normalise
 
 RASA_FORMAT_VERSION = "3.1"
 PLACE_ENTITY = "place"
@@ -34,6 +36,24 @@ class Example:
     def plain_text(self) -> str:
         """The question as a user would type it (entity marks removed)."""
         return strip_entity_marks(self.text)
+
+
+def for_rasa(text: str) -> str:
+    """The form Rasa learns and parses: `text.normalise`d (case, accents, punctuation, look-alike
+    letters), so "auslanderbehorde" and "Ausländerbehörde!" or Arabic "كيف" and Persian "کیف" give the
+    same features. Entity marks `[Melle](place)` are kept, their text normalised too."""
+    out, index = [], 0
+    while index < len(text):
+        start = text.find("[", index)
+        middle = text.find("](", start) if start >= 0 else -1
+        end = text.find(")", middle) if middle >= 0 else -1
+        if start < 0 or middle < 0 or end < 0:
+            out.append(normalise(text[index:]))
+            break
+        out.append(normalise(text[index:start]))
+        out.append(f"[{normalise(text[start + 1 : middle])}]{text[middle + 1 : end + 1]}")
+        index = end + 1
+    return " ".join(part for part in out if part)
 
 
 def strip_entity_marks(text: str) -> str:
@@ -123,10 +143,13 @@ _Dumper.add_representer(_Literal, _literal_presenter)
 def rasa_training_data(examples: Sequence[Example], content: ContentBase) -> str:
     """The whole NLU training set as one Rasa YAML document."""
     by_intent: dict[str, list[str]] = defaultdict(list)
+    seen: set[str] = set()
     for example in examples:
-        # Rasa refuses duplicate examples across intents and warns on duplicates within one.
-        text = " ".join(example.text.split())
-        if text not in by_intent[example.intent]:
+        # Rasa refuses duplicate examples across intents and warns on duplicates within one;
+        # normalising can make two examples of different intents equal: the first one keeps it.
+        text = for_rasa(example.text)
+        if text and text not in seen:
+            seen.add(text)
             by_intent[example.intent].append(text)
     nlu: list[dict[str, object]] = [
         {"intent": intent, "examples": _Literal(_block_literal(texts))}
@@ -135,7 +158,7 @@ def rasa_training_data(examples: Sequence[Example], content: ContentBase) -> str
     names: dict[str, str] = {}
     for region in content.regions:
         for name in region.names():
-            names.setdefault(name, region.id)
+            names.setdefault(normalise(name), region.id)
     nlu.append({"lookup": PLACE_ENTITY, "examples": _Literal(_block_literal(sorted(names)))})
     for region in content.regions:
         spellings = sorted(

@@ -3,13 +3,18 @@
 Rasa answers through the client; when it cannot (down, slow, breaker open) the in-process matcher
 answers instead, so no message is ever left without a reading. Switching to and from degraded
 mode is logged once each way, never with the message text.
+
+When Rasa answers, its reading is blended with the matcher's (`blend`): the two err differently
+(the matcher is better on very short questions, Rasa on longer ones), and the mean of their
+confidences was as good as Rasa alone on the held-out split and better on the independent newcomers
+set (nlu/README.md). The matcher costs ~2 ms. The blend's source stays "rasa".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +25,37 @@ from bot.understanding.client import RasaClient
 from bot.understanding.matcher import Matcher
 from bot.understanding.model import Understanding
 from bot.understanding.service import NluProject
-from bot.understanding.text import find_place
+from bot.understanding.text import find_place, names_district
 from bot.understanding.training import all_examples
 
 log = logging.getLogger(__name__)
+
+# Rasa's share of a blended confidence; the matcher has the rest. Chosen on the held-out split
+# (0.3-0.7 measured, nlu/README.md), never on the newcomers set.
+RASA_SHARE = 0.5
+RANKING_LENGTH = 10
+
+
+def blend(
+    rasa: Understanding, matcher: Understanding, *, topic_ids: frozenset[str], rasa_share: float = RASA_SHARE
+) -> Understanding:
+    """One reading from Rasa's and the matcher's: every intent's confidence is the weighted mean of
+    the two (an intent missing from a ranking counts 0 there). Place and source are Rasa's."""
+    scores: dict[str, float] = defaultdict(float)
+    for intent, confidence in rasa.ranking:
+        scores[intent] += rasa_share * confidence
+    for intent, confidence in matcher.ranking:
+        scores[intent] += (1 - rasa_share) * confidence
+    ranking = tuple(sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:RANKING_LENGTH])
+    intent, confidence = ranking[0]
+    return Understanding(
+        intent=intent,
+        topic=intent if intent in topic_ids else None,
+        confidence=confidence,
+        ranking=ranking,
+        place=rasa.place,
+        source=rasa.source,
+    )
 
 
 @dataclass
@@ -83,14 +115,21 @@ class Understander:
                 )
             found = self.matcher.match(text)
         else:
+            found = blend(found, self.matcher.match(text), topic_ids=frozenset(self.content.topics))
             if self.degraded:
                 self.degraded = False
                 log.warning(
                     "NLU recovered: Rasa answers again (circuit %s)",
                     self.client.state if self.client else "-",
                 )
-            if found.place is None:
-                found = dataclasses.replace(found, place=find_place(text, self.content))
+            # Our own place finding knows every name Rasa's lookup table knows, and more: inflected
+            # forms ("в Оснабрюке", "Melle'de") and that "Landkreis Osnabrück" is not the city. So it
+            # decides; Rasa's entity is used only when it finds nothing and the text names no district.
+            place = find_place(text, self.content)
+            if place is None and not names_district(text):
+                place = found.place
+            if place != found.place:
+                found = dataclasses.replace(found, place=place)
         self.stats.by_source[found.source] += 1
         return found
 

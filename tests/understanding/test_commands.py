@@ -43,6 +43,9 @@ def test_evaluate_matcher_json(capsys: pytest.CaptureFixture[str]) -> None:
     for key in ("topic_accuracy", "macro_f1", "emergency_recall", "out_of_scope_confident", "confused"):
         assert key in overall
     assert 0.5 <= overall["topic_accuracy"] <= 1.0
+    newcomers = report["sets"]["newcomers"]  # its own section, per language
+    assert set(newcomers["by_language"]) == set(languages)
+    assert newcomers["by_language"]["all"]["examples"] == newcomers["test_size"] > 0
 
 
 def test_evaluate_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -50,6 +53,7 @@ def test_evaluate_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("matcher:")
     assert "emerg.recall%" in out and "most confused" in out
+    assert "matcher, set newcomers:" in out and "top-1 topic accuracy, split / newcomers" in out
 
 
 def test_train_without_rasa_says_so_in_one_line(

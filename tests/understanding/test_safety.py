@@ -34,6 +34,22 @@ EMERGENCIES = [
     ("ku", "li malê agir heye"),
     ("ku", "bavê min bêhiş e"),
     ("ku", "ez dixwazim xwe bikujim"),
+    # injured people, overdoses, collapse, rescue service, break-ins (added with the keywords)
+    ("de", "rettungsdienst bitte schnell"),
+    ("de", "er ist zusammengebrochen"),
+    ("de", "jemand bricht gerade ein"),
+    ("en", "my neighbour collapsed on the stairs"),
+    ("en", "someone broke into our flat right now"),
+    ("uk", "у нас передозування"),
+    ("uk", "є поранені на дорозі"),
+    ("ru", "скорая"),
+    ("ru", "передозировка у брата"),
+    ("ar", "جرعة زائدة بسرعة"),
+    ("ar", "في جرحى بالشارع"),
+    ("tr", "arkadasim asiri doz aldi"),
+    ("fa", "اوردوز کرده"),
+    ("fa", "مادرم غش کرده"),
+    ("ku", "doza zêde girt"),
 ]
 
 VIOLENCE = [
@@ -51,6 +67,8 @@ VIOLENCE = [
 ]
 
 CALM = [
+    ("ar", "اذن شغل مع الغشتاتونغ"),  # "غش" (fainted) only as a word of its own
+    ("ru", "ранний прием у врача"),  # ранний is close to ранен (wounded)
     ("de", "wo melde ich meine wohnung an"),
     ("de", "brauche ich einen termin beim bürgeramt"),
     ("en", "how do i get a fever medicine for my child"),

@@ -13,6 +13,7 @@ from bot.understanding.training import (
     all_examples,
     conversation_examples,
     fingerprint,
+    for_rasa,
     split,
     strip_entity_marks,
     write_training_data,
@@ -35,10 +36,10 @@ def test_generated_data_has_one_intent_per_topic_and_the_place_entity(
     assert set(intents) == set(content.topics) | set(CONVERSATION_INTENTS)
     assert "- wo muss ich mich anmelden\n" in intents["registration"]
     lookup = next(block for block in data["nlu"] if block.get("lookup") == "place")
-    assert "- Ankum\n" in lookup["examples"]
+    assert "- ankum\n" in lookup["examples"]  # normalised, as Rasa sees it
     synonyms = {block["synonym"]: block["examples"] for block in data["nlu"] if "synonym" in block}
-    assert "- Ankum\n" in synonyms["sg_bersenbrueck"]
-    assert "[Melle](place)" in intents["change_place"]
+    assert "- ankum\n" in synonyms["sg_bersenbrueck"]
+    assert "[melle](place)" in intents["change_place"]
 
 
 def test_split_holds_out_a_share_of_every_intent_and_language(
@@ -69,3 +70,9 @@ def test_entity_marks_are_removed_for_the_matcher() -> None:
         strip_entity_marks("ich wohne in [Melle](place) seit [2020](year)") == "ich wohne in Melle seit 2020"
     )
     assert strip_entity_marks("keine [klammer") == "keine [klammer"
+
+
+def test_rasa_sees_normalised_text_with_its_entity_marks() -> None:
+    assert for_rasa("Wo ist die Ausländerbehörde?") == for_rasa("wo ist die auslanderbehorde")
+    assert for_rasa("كيف") == for_rasa("کیف")
+    assert for_rasa("ich wohne in [Bad Iburg](place), ok?") == "ich wohne in [bad iburg](place) ok"
