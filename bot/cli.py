@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "bot.storage.commands",  # db upgrade / current
     "bot.content.commands",  # content check / status
     "bot.understanding.commands",  # nlu train / serve / evaluate
+    "bot.handoff.commands",  # staff add / list / remove / password
     "bot.conversation.commands",  # ask, chat
     "bot.reports.commands",  # report unanswered / usage
 )

@@ -1,4 +1,6 @@
-"""Cases as the conversation core sees them: open one, feed it, find the open one, forget a user.
+"""Cases: what the conversation core does with them (open one, feed it, find the open one, forget a
+user, store a rating) and what staff do with them in the console (queue, triage card, claim,
+release, reply, note, close).
 
 One unit of work each: the caller passes its session and commits.
 """
@@ -6,12 +8,21 @@ One unit of work each: the caller passes its session and commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Case, CaseEvent, User
+from bot.content.model import ContentBase
+from bot.content.render import render_answer
+from bot.conversation.messages import MAX_TEXT, Button, Reply, plain_text
+from bot.conversation.outbox import enqueue
+from bot.handoff.staff import audit
+from bot.i18n import RIGHT_TO_LEFT_MARK, normalize_language, texts
+from bot.storage.models import Case, CaseEvent, Message, StaffAccount, User
 
 # A user who writes again within this time after their case was closed gets the same case back.
 REOPEN_WITHIN = timedelta(days=3)
@@ -87,3 +98,280 @@ async def forget_user(session: AsyncSession, user: User) -> None:
     for case in cases:
         await session.execute(delete(CaseEvent).where(CaseEvent.case_id == case.id))
         case.status, case.user_id, case.topics, case.region = "deleted", None, "", None
+
+
+# --- The staff side: the queue, the triage card and what staff do with a case -----------------
+
+STATUS_FILTERS: dict[str, tuple[str, ...]] = {
+    "active": ACTIVE,
+    "open": ("open",),
+    "claimed": ("claimed",),
+    "closed": ("closed",),
+    "deleted": ("deleted",),
+    "all": ("open", "claimed", "closed", "deleted"),
+}
+# How a case ended; the keys are stored, the values shown in the (German) console.
+OUTCOMES = {
+    "answered": "Beantwortet",
+    "referred": "Weitervermittelt",
+    "no_reply": "Keine Rückmeldung",
+    "duplicate": "Doppelt / bereits erledigt",
+    "other": "Sonstiges",
+}
+HISTORY_LENGTH = 30
+LOCAL_TIME = ZoneInfo("Europe/Berlin")
+
+
+class CaseError(Exception):
+    """A staff action that cannot be done now; the message (German) is shown in the console."""
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; every stored one is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str = "active"  # a key of STATUS_FILTERS
+    language: str = ""  # one of the bot's languages; matches 'uk' and 'uk-UA'
+    region: str = ""  # a region id
+    urgency: str = ""  # "" | urgent | normal
+
+    @classmethod
+    def parse(cls, status: str, language: str, region: str, urgency: str) -> QueueFilter:
+        """From query parameters: an unknown status or urgency means the default; language and
+        region are only ever compared as bound values (a hostile one matches nothing)."""
+        return cls(
+            status=status if status in STATUS_FILTERS else "active",
+            language=language.strip()[:35],
+            region=region.strip()[:40],
+            urgency=urgency if urgency in ("urgent", "normal") else "",
+        )
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    case: Case
+    claimed_by: str | None  # username
+    last_user_message: str | None
+    waiting_for_staff: bool  # the user wrote after the last staff reply
+
+
+async def queue(session: AsyncSession, filters: QueueFilter, *, limit: int = 200) -> list[QueueItem]:
+    """Urgent first, then longest waiting."""
+    query = (
+        select(Case, StaffAccount.username)
+        .outerjoin(StaffAccount, StaffAccount.id == Case.claimed_by)
+        .where(Case.status.in_(STATUS_FILTERS[filters.status]))
+        .order_by(Case.urgent.desc(), Case.opened_at, Case.id)
+        .limit(limit)
+    )
+    if filters.language:
+        query = query.where(
+            or_(
+                Case.language == filters.language,
+                Case.language.startswith(f"{filters.language}-", autoescape=True),
+            )
+        )
+    if filters.region:
+        query = query.where(Case.region == filters.region)
+    if filters.urgency:
+        query = query.where(Case.urgent.is_(filters.urgency == "urgent"))
+    rows = (await session.execute(query)).all()
+    ids = [case.id for case, _ in rows]
+    last_user: dict[int, str] = {}
+    waiting: dict[int, bool] = {}
+    if ids:
+        events = await session.execute(
+            select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.text)
+            .where(CaseEvent.case_id.in_(ids), CaseEvent.kind.in_(("user_message", "staff_reply")))
+            .order_by(CaseEvent.id)
+        )
+        for case_id, kind, text in events.all():
+            if kind == "user_message":
+                last_user[case_id] = text
+            waiting[case_id] = kind == "user_message"
+    return [
+        QueueItem(case, username, last_user.get(case.id), waiting.get(case.id, case.status == "open"))
+        for case, username in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    kind: str  # user_message | bot_answer | staff_reply | note | status
+    text: str
+    author: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Everything the console shows about one case."""
+
+    case: Case
+    user: User | None  # None once the user deleted their data
+    claimed_by: str | None
+    thread: list[ThreadEntry]
+    history: list[Message]  # the conversation with the bot, oldest first
+
+
+async def triage(session: AsyncSession, case_id: int) -> Triage | None:
+    case = await session.get(Case, case_id, populate_existing=True)
+    if case is None:
+        return None
+    user = await session.get(User, case.user_id) if case.user_id is not None else None
+    names: dict[int, str] = {
+        staff_id: username
+        for staff_id, username in (
+            await session.execute(select(StaffAccount.id, StaffAccount.username))
+        ).all()
+    }
+    events = (
+        (await session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
+        .scalars()
+        .all()
+    )
+    thread = [
+        ThreadEntry(
+            event.kind, event.text, names.get(event.author_id) if event.author_id else None, event.created_at
+        )
+        for event in events
+    ]
+    history: list[Message] = []
+    if user is not None:
+        recent = await session.execute(
+            select(Message)
+            .where(Message.user_id == user.id)
+            .order_by(Message.id.desc())
+            .limit(HISTORY_LENGTH)
+        )
+        history = list(reversed(recent.scalars().all()))
+    claimed_by = names.get(case.claimed_by) if case.claimed_by else None
+    return Triage(case, user, claimed_by, thread, history)
+
+
+async def claim_case(
+    session: AsyncSession, case_id: int, staff: StaffAccount, *, now: datetime | None = None
+) -> bool:
+    """Take an open case. One conditional UPDATE: of two people claiming at once, exactly one wins."""
+    now = now or datetime.now(UTC)
+    won = (
+        await session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.status == "open")
+            .values(status="claimed", claimed_by=staff.id, claimed_at=now)
+            .returning(Case.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if won is None:
+        return False
+    session.add(CaseEvent(case_id=case_id, kind="status", text="claimed", author_id=staff.id))
+    await audit(session, staff, "claim", f"case:{case_id}")
+    return True
+
+
+async def release_case(session: AsyncSession, case_id: int, staff: StaffAccount) -> None:
+    """Give a claimed case back to the queue (its holder, or an admin)."""
+    query = update(Case).where(Case.id == case_id, Case.status == "claimed")
+    if staff.role != "admin":
+        query = query.where(Case.claimed_by == staff.id)
+    done = (
+        await session.execute(
+            query.values(status="open", claimed_by=None, claimed_at=None)
+            .returning(Case.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
+    if done is None:
+        raise CaseError("Nur wer den Fall übernommen hat, kann ihn zurückgeben.")
+    session.add(CaseEvent(case_id=case_id, kind="status", text="released", author_id=staff.id))
+    await audit(session, staff, "release", f"case:{case_id}")
+
+
+async def _held_case(session: AsyncSession, case_id: int, staff: StaffAccount) -> tuple[Case, User]:
+    case = await session.get(Case, case_id, populate_existing=True, with_for_update=True)
+    if case is None:
+        raise CaseError("Diesen Fall gibt es nicht.")
+    if case.status == "deleted" or case.user_id is None:
+        raise CaseError("Die Person hat ihre Daten gelöscht; der Fall ist geschlossen.")
+    if case.status != "claimed" or (case.claimed_by != staff.id and staff.role != "admin"):
+        raise CaseError("Bitte den Fall zuerst übernehmen.")
+    user = await session.get(User, case.user_id)
+    if user is None:
+        raise CaseError("Die Person hat ihre Daten gelöscht; der Fall ist geschlossen.")
+    return case, user
+
+
+def _language(user: User) -> str:
+    return normalize_language(user.language) or "de"
+
+
+async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: str) -> None:
+    """Send the staff member's text to the user (escaped: it is shown as written, never as markup)."""
+    text = text.strip()
+    if not text:
+        raise CaseError("Die Antwort ist leer.")
+    escaped = escape(text, quote=False)
+    if len(escaped) > MAX_TEXT:
+        raise CaseError(f"Die Antwort ist zu lang (höchstens {MAX_TEXT} Zeichen).")
+    case, user = await _held_case(session, case_id, staff)
+    session.add(CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id))
+    language = _language(user)
+    await enqueue(
+        session,
+        user,
+        [Reply(text=escaped, kind="staff", language=user.language, rtl=texts(language).rtl)],
+    )
+    await audit(session, staff, "reply", f"case:{case.id}")
+
+
+async def add_note(session: AsyncSession, case_id: int, staff: StaffAccount, text: str) -> None:
+    """An internal note: seen by staff, never sent to the user."""
+    text = text.strip()
+    if not text:
+        raise CaseError("Die Notiz ist leer.")
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise CaseError("Diesen Fall gibt es nicht.")
+    if case.status == "deleted":
+        raise CaseError("Die Person hat ihre Daten gelöscht; der Fall ist geschlossen.")
+    session.add(CaseEvent(case_id=case.id, kind="note", text=text[:10_000], author_id=staff.id))
+    await audit(session, staff, "note", f"case:{case.id}")
+
+
+def rating_question(case: Case, user: User) -> Reply:
+    """After close: how helpful was it, 1-5 (the core stores the answer through `rate`)."""
+    t = texts(_language(user))
+    # Translators: sent after a staff member closed the user's request; the user answers with buttons 1 to 5
+    question = t.gettext(
+        "Our team has closed your request. How helpful was our help? 1 = not helpful, 5 = very helpful."
+    )
+    buttons = (tuple(Button(label=str(n), action=f"rate:{case.id}:{n}") for n in range(1, 6)),)
+    return Reply(text=question, buttons=buttons, language=user.language, rtl=t.rtl, kind="rating")
+
+
+async def close_case(
+    session: AsyncSession, case_id: int, staff: StaffAccount, outcome: str, *, now: datetime | None = None
+) -> None:
+    """Close with an outcome, then ask the user how helpful it was."""
+    if outcome not in OUTCOMES:
+        raise CaseError("Bitte ein Ergebnis wählen.")
+    case, user = await _held_case(session, case_id, staff)
+    case.status, case.closed_at, case.outcome = "closed", now or datetime.now(UTC), outcome
+    session.add(CaseEvent(case_id=case.id, kind="status", text=f"closed:{outcome}", author_id=staff.id))
+    await enqueue(session, user, [rating_question(case, user)])
+    await audit(session, staff, "close", f"case:{case.id}:{outcome}")
+
+
+def canned_answer(content: ContentBase, topic_id: str, case: Case, *, now: datetime | None = None) -> str:
+    """A content topic as the user would get it from the bot, in their language, as plain text."""
+    topic = content.topics.get(topic_id)
+    if topic is None:
+        raise CaseError("Dieses Thema gibt es nicht (mehr).")
+    language = normalize_language(case.language) or "de"
+    region = content.region(case.region) if case.region else None
+    card = render_answer(content, topic, texts(language), region, now or datetime.now(LOCAL_TIME))
+    return plain_text(card).replace(RIGHT_TO_LEFT_MARK, "")

@@ -1,6 +1,7 @@
 """Debian's chromium, driven by Playwright: headless, offline-minded, a fresh profile per test.
 
-Use from a conftest.py: `from tests.support.browser import browser_context, page  # noqa: F401`,
+Use from a conftest.py:
+`from tests.support.browser import browser_context, page  # noqa: F401`,
 and mark the tests `@pytest.mark.browser`. Chromium comes from `make browser` (apt); never
 `playwright install`.
 """
@@ -32,10 +33,7 @@ TIMEOUT_MS = 10_000
 
 
 async def launch_chromium(playwright: Playwright, user_data_dir: Path) -> BrowserContext:
-    """A headless chromium with its own, empty profile in `user_data_dir`."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run 'make browser'")
-    user_data_dir.mkdir(parents=True, exist_ok=True)
+    """A headless chromium with its own profile in `user_data_dir` (see `fresh_profile`)."""
     context = await playwright.chromium.launch_persistent_context(
         str(user_data_dir),
         executable_path=str(CHROMIUM),
@@ -47,10 +45,20 @@ async def launch_chromium(playwright: Playwright, user_data_dir: Path) -> Browse
     return context
 
 
+def fresh_profile(directory: Path) -> Path:
+    """A fresh, empty user-data-dir; fails the test when Debian's chromium is not installed."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run 'make browser'")
+    profile = directory / "chromium-profile"
+    profile.mkdir()
+    return profile
+
+
 @pytest.fixture
 async def browser_context(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    """A headless chromium with a fresh profile, closed after the test."""
     async with async_playwright() as playwright:
-        context = await launch_chromium(playwright, tmp_path / "chromium-profile")
+        context = await launch_chromium(playwright, fresh_profile(tmp_path))
         try:
             yield context
         finally:

@@ -1,0 +1,488 @@
+"""The staff console under /staff: server-rendered pages (Jinja2, autoescaped) and a little plain JS.
+
+Sessions are signed cookies (itsdangerous, keyed by SECRET_KEY) that carry the account id, the
+account's session epoch (raised at logout, so an old cookie stops working) and the CSRF token every
+POST must repeat. Every page and action but the login page and the two static files refuses an
+anonymous request: a page view is redirected to the login, anything else gets 401. The queue and
+the open case poll small fragments every second, so new cases and messages show up without reload.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode
+
+from babel import Locale
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+
+from bot.content.model import LANGUAGES, ContentBase
+from bot.conversation.messages import plain_text
+from bot.handoff import cases, staff
+from bot.handoff.cases import OUTCOMES, CaseError, QueueFilter, aware
+from bot.i18n import normalize_language
+from bot.server.services import Services
+from bot.storage.models import StaffAccount
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/staff"
+SESSION_COOKIE = "wegweiser_staff"
+LOGIN_COOKIE = "wegweiser_staff_login"
+SESSION_MAX_AGE = timedelta(hours=12)
+LOGIN_FORM_MAX_AGE = timedelta(hours=1)
+FETCH_HEADER = "X-Console-Fetch"  # set by console.js: answer 401 instead of redirecting to the login
+CSRF_HEADER = "X-CSRF-Token"
+STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+STATUS_NAMES = {
+    "open": "offen",
+    "claimed": "in Bearbeitung",
+    "closed": "geschlossen",
+    "deleted": "vom Nutzer gelöscht",
+}
+STATUS_FILTER_NAMES = {
+    "active": "offen + in Bearbeitung",
+    "open": "offen",
+    "claimed": "in Bearbeitung",
+    "closed": "geschlossen",
+    "deleted": "vom Nutzer gelöscht",
+    "all": "alle",
+}
+REASON_NAMES = {
+    "asked": "hat nach einer Person gefragt",
+    "failed_twice": "Bot konnte zweimal nicht helfen",
+    "not_helpful": "Antwort war nicht hilfreich",
+    "legal": "Rechtsfrage",
+    "urgent": "dringend",
+}
+EVENT_NAMES = {
+    "user_message": "Nachricht der Person",
+    "bot_answer": "Antwort des Bots",
+    "staff_reply": "Antwort",
+    "note": "Interne Notiz",
+    "status": "Status",
+}
+STATUS_EVENT_NAMES = {"claimed": "übernommen", "released": "zurückgegeben", "reopened": "wieder geöffnet"}
+
+
+@cache
+def _generated_key() -> str:
+    """One key per process when SECRET_KEY is unset; sessions end when the process does."""
+    log.warning(
+        "SECRET_KEY is not set: generated a key for this process; staff console sessions end at restart "
+        "(set SECRET_KEY to keep them, and when running several workers)"
+    )
+    return secrets.token_urlsafe(48)
+
+
+def secret_key(services: Services) -> str:
+    configured = services.settings.secret_key
+    return configured.get_secret_value() if configured is not None else _generated_key()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def local_time(moment: datetime | None) -> str:
+    if moment is None:
+        return "–"
+    return aware(moment).astimezone(cases.LOCAL_TIME).strftime("%d.%m.%Y %H:%M")
+
+
+def duration(start: datetime, end: datetime | None = None) -> str:
+    seconds = max(0, int(((end and aware(end)) or _now()).timestamp() - aware(start).timestamp()))
+    minutes, hours, days = seconds // 60 % 60, seconds // 3600 % 24, seconds // 86400
+    if days:
+        return f"{days} Tg. {hours} Std."
+    if hours:
+        return f"{hours} Std. {minutes} Min."
+    return f"{minutes} Min."
+
+
+@cache
+def _german_language_names() -> Mapping[str, str]:
+    names = Locale.parse("de").languages
+    return {code: str(names.get(code, code)) for code in LANGUAGES}
+
+
+def language_name(tag: str | None) -> str:
+    code = normalize_language(tag)
+    if code is None:
+        return tag or "unbekannt"
+    return _german_language_names()[code]
+
+
+@dataclass(frozen=True)
+class Login:
+    """The staff member behind a request and their session's CSRF token.
+
+    `account` belongs to the request's unit of work; the other fields are a copy the templates can
+    read even after a rollback.
+    """
+
+    account: StaffAccount
+    csrf: str
+    username: str
+    role: str
+    languages: tuple[str, ...]
+
+    @classmethod
+    def of(cls, account: StaffAccount, csrf: str) -> Login:
+        return cls(account, csrf, account.username, account.role, staff.languages_of(account))
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role in staff.EDITOR_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in staff.ADMIN_ROLES
+
+
+class Console:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        key = secret_key(services)
+        self.sessions = URLSafeTimedSerializer(key, salt="wegweiser.staff.session")
+        self.login_forms = URLSafeTimedSerializer(key, salt="wegweiser.staff.login")
+        self.templates = Environment(
+            loader=PackageLoader("bot.handoff", "templates"),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.templates.globals.update(
+            prefix=PREFIX,
+            local_time=local_time,
+            duration=duration,
+            language_name=language_name,
+            status_names=STATUS_NAMES,
+            reason_names=REASON_NAMES,
+            event_names=EVENT_NAMES,
+            status_event_names=STATUS_EVENT_NAMES,
+            outcomes=OUTCOMES,
+            plain_text=plain_text,
+        )
+
+    @property
+    def content(self) -> ContentBase:
+        return self.services.content.current
+
+    # --- responses -------------------------------------------------------------------------------
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = self.templates.get_template(template).render(**context)
+        return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+    def redirect(self, path: str) -> RedirectResponse:
+        return RedirectResponse(PREFIX + path, status_code=303, headers=SECURITY_HEADERS)
+
+    def _cookie(
+        self, request: Request, response: Response, name: str, value: str, max_age: timedelta
+    ) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=int(max_age.total_seconds()),
+            path=PREFIX,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+
+    # --- who is asking ---------------------------------------------------------------------------
+
+    def refuse(self, request: Request) -> HTTPException:
+        if request.method == "GET" and FETCH_HEADER not in request.headers:
+            return HTTPException(303, "Bitte anmelden.", headers={"Location": f"{PREFIX}/login"})
+        return HTTPException(401, "Bitte anmelden.")
+
+    async def login_of(self, request: Request, session: AsyncSession) -> Login:
+        """The logged-in staff member; on a POST also checks the CSRF token. Raises otherwise."""
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise self.refuse(request)
+        try:
+            data = self.sessions.loads(cookie, max_age=int(SESSION_MAX_AGE.total_seconds()))
+            staff_id, epoch, csrf = int(data["id"]), int(data["epoch"]), str(data["csrf"])
+        except (BadSignature, KeyError, TypeError, ValueError):
+            raise self.refuse(request) from None
+        account = await session.get(StaffAccount, staff_id, populate_existing=True)
+        if account is None or account.session_epoch != epoch:
+            raise self.refuse(request)
+        if request.method == "POST":
+            sent = request.headers.get(CSRF_HEADER) or str((await request.form()).get("csrf") or "")
+            if not hmac.compare_digest(sent.encode(), csrf.encode()):
+                raise HTTPException(403, "CSRF-Token fehlt oder ist falsch. Bitte die Seite neu laden.")
+        return Login.of(account, csrf)
+
+    def start_session(self, request: Request, response: Response, account: StaffAccount) -> None:
+        token = self.sessions.dumps(
+            {"id": account.id, "epoch": account.session_epoch, "csrf": secrets.token_urlsafe(32)}
+        )
+        self._cookie(request, response, SESSION_COOKIE, token, SESSION_MAX_AGE)
+        response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
+
+    # --- pages -----------------------------------------------------------------------------------
+
+    def login_page(self, request: Request, message: str = "", status_code: int = 200) -> HTMLResponse:
+        token = secrets.token_urlsafe(32)
+        response = self.render("login.html", status_code, csrf=token, message=message)
+        self._cookie(request, response, LOGIN_COOKIE, self.login_forms.dumps(token), LOGIN_FORM_MAX_AGE)
+        return response
+
+    def login_form_valid(self, request: Request, sent: str) -> bool:
+        try:
+            expected = self.login_forms.loads(
+                request.cookies.get(LOGIN_COOKIE, ""), max_age=int(LOGIN_FORM_MAX_AGE.total_seconds())
+            )
+        except BadSignature:
+            return False
+        return isinstance(expected, str) and hmac.compare_digest(sent.encode(), expected.encode())
+
+    def topic_title(self, topic_id: str) -> str:
+        topic = self.content.topics.get(topic_id)
+        if topic is None or "de" not in topic.translations:
+            return topic_id
+        return topic.translations["de"].title
+
+    def region_name(self, region_id: str | None) -> str:
+        if not region_id:
+            return "unbekannt"
+        region = self.content.region(region_id)
+        return region.name if region else region_id
+
+    def common(self, login: Login) -> dict[str, Any]:
+        return {
+            "login": login,
+            "topic_title": self.topic_title,
+            "region_name": self.region_name,
+            "speaks": lambda tag: normalize_language(tag) in login.languages,
+        }
+
+    async def queue_context(self, session: AsyncSession, login: Login, request: Request) -> dict[str, Any]:
+        params = request.query_params
+        filters = QueueFilter.parse(
+            params.get("status", "active"),
+            params.get("language", ""),
+            params.get("region", ""),
+            params.get("urgency", ""),
+        )
+        items = await cases.queue(session, filters)
+        query = urlencode(
+            {k: v for k, v in vars(filters).items() if v and not (k == "status" and v == "active")}
+        )
+        return {
+            **self.common(login),
+            "filters": filters,
+            "items": items,
+            "query": query,
+            "status_filters": STATUS_FILTER_NAMES,
+            "languages": [(code, language_name(code)) for code in LANGUAGES],
+            "regions": [(region.id, region.name) for region in self.content.regions],
+        }
+
+    async def case_context(
+        self, session: AsyncSession, login: Login, case_id: int, **extra: Any
+    ) -> dict[str, Any]:
+        found = await cases.triage(session, case_id)
+        if found is None:
+            raise HTTPException(404, "Diesen Fall gibt es nicht.")
+        topics = sorted(
+            ((topic_id, self.topic_title(topic_id)) for topic_id in self.content.topics),
+            key=lambda pair: pair[1].casefold(),
+        )
+        answered = list(dict.fromkeys(m.topic for m in found.history if m.direction == "out" and m.topic))
+        return {
+            **self.common(login),
+            "triage": found,
+            "case": found.case,
+            "case_topics": [t for t in found.case.topics.split(",") if t],
+            "answered_topics": answered,
+            "all_topics": topics,
+            "error": "",
+            "draft": "",
+            **extra,
+        }
+
+
+ACTIONS = ("claim", "release", "reply", "note", "close")
+
+
+async def perform(
+    session: AsyncSession, account: StaffAccount, case_id: int, action: str, form: FormData
+) -> None:
+    text = str(form.get("text") or "")
+    if action == "claim":
+        if not await cases.claim_case(session, case_id, account):
+            found = await cases.triage(session, case_id)
+            if found is None:
+                raise HTTPException(404, "Diesen Fall gibt es nicht.")
+            if found.case.status == "claimed":
+                raise CaseError(
+                    f"Der Fall ist nicht mehr offen: {found.claimed_by or 'jemand'} hat ihn übernommen."
+                )
+            raise CaseError("Der Fall ist nicht mehr offen.")
+    elif action == "release":
+        await cases.release_case(session, case_id, account)
+    elif action == "reply":
+        await cases.reply(session, case_id, account, text)
+    elif action == "note":
+        await cases.add_note(session, case_id, account, text)
+    elif action == "close":
+        await cases.close_case(session, case_id, account, str(form.get("outcome") or ""))
+    else:  # pragma: no cover - the routes are made from ACTIONS
+        raise ValueError(action)
+
+
+def staff_router(services: Services) -> APIRouter:
+    """The console's routes; `create_web_app` includes them."""
+    console = Console(services)
+    database = services.database
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+    @router.get("/static/{name}")
+    async def static(name: str) -> Response:
+        if name not in STATIC_FILES:
+            raise HTTPException(404)
+        body = resources.files("bot.handoff").joinpath("static", name).read_bytes()
+        return Response(body, media_type=STATIC_FILES[name], headers={"Cache-Control": "max-age=300"})
+
+    @router.get("/login")
+    async def login_form(request: Request) -> Response:
+        return console.login_page(request)
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        if not console.login_form_valid(request, str(form.get("csrf") or "")):
+            return console.login_page(
+                request, "Das Formular war abgelaufen. Bitte noch einmal anmelden.", 403
+            )
+        username, password = str(form.get("username") or ""), str(form.get("password") or "")
+        async with database.session() as session, session.begin():
+            result = await staff.authenticate(session, username[:64], password[:1024])
+        if result.account is None:
+            if result.locked_until is not None:
+                message = f"Zu viele Fehlversuche: die Anmeldung ist bis {local_time(result.locked_until)} gesperrt."
+            else:
+                message = "Benutzername oder Passwort ist falsch."
+            return console.login_page(request, message, 401)
+        response = console.redirect("")
+        console.start_session(request, response, result.account)
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        async with database.session() as session, session.begin():
+            who = await console.login_of(request, session)
+            await staff.end_sessions(session, who.account)
+        response = console.redirect("/login")
+        response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+        return response
+
+    @router.get("")
+    async def queue_page(request: Request) -> Response:
+        async with database.session() as session:
+            who = await console.login_of(request, session)
+            return console.render("queue.html", **await console.queue_context(session, who, request))
+
+    @router.get("/queue")
+    async def queue_rows(request: Request) -> Response:
+        async with database.session() as session:
+            who = await console.login_of(request, session)
+            return console.render("_queue_rows.html", **await console.queue_context(session, who, request))
+
+    @router.get("/cases/{case_id}")
+    async def case_page(request: Request, case_id: int) -> Response:
+        async with database.session() as session:
+            who = await console.login_of(request, session)
+            return console.render("case.html", **await console.case_context(session, who, case_id))
+
+    @router.get("/cases/{case_id}/live")
+    async def case_live(request: Request, case_id: int) -> Response:
+        async with database.session() as session:
+            who = await console.login_of(request, session)
+            return console.render("_case_live.html", **await console.case_context(session, who, case_id))
+
+    @router.get("/cases/{case_id}/canned")
+    async def canned(request: Request, case_id: int, topic: str = "") -> Response:
+        async with database.session() as session:
+            await console.login_of(request, session)
+            found = await cases.triage(session, case_id)
+        if found is None:
+            raise HTTPException(404, "Diesen Fall gibt es nicht.")
+        try:
+            text = cases.canned_answer(console.content, topic, found.case)
+        except CaseError as error:
+            return JSONResponse({"error": str(error)}, status_code=404, headers=SECURITY_HEADERS)
+        return JSONResponse({"text": text}, headers=SECURITY_HEADERS)
+
+    async def act(request: Request, case_id: int, action: str) -> Response:
+        """One POSTed action on a case, in one unit of work; errors are shown on the case page."""
+        async with database.session() as session:
+            who = await console.login_of(request, session)
+            form = await request.form()
+            text = str(form.get("text") or "")
+            try:
+                await perform(session, who.account, case_id, action, form)
+                await session.commit()
+            except CaseError as problem:
+                await session.rollback()
+                context = await console.case_context(session, who, case_id, error=str(problem), draft=text)
+                return console.render("case.html", 409, **context)
+        return console.redirect(f"/cases/{case_id}")
+
+    def action_endpoint(action: str) -> Callable[[Request, int], Awaitable[Response]]:
+        async def endpoint(request: Request, case_id: int) -> Response:
+            return await act(request, case_id, action)
+
+        return endpoint
+
+    for action in ACTIONS:
+        router.add_api_route(
+            f"/cases/{{case_id}}/{action}", action_endpoint(action), methods=["POST"], name=f"case_{action}"
+        )
+
+    @router.get("/audit")
+    async def audit_page(request: Request) -> Response:
+        async with database.session() as session:
+            who = await console.login_of(request, session)
+            if not who.is_admin:
+                raise HTTPException(403, "Nur für Administratorinnen und Administratoren.")
+            entries = await staff.audit_log(session)
+            return console.render("audit.html", **console.common(who), entries=entries)
+
+    @router.get("/problems")
+    async def problems_page(request: Request) -> Response:
+        async with database.session() as session:
+            who = await console.login_of(request, session)
+        if not who.is_editor:
+            raise HTTPException(403, "Nur für die Redaktion.")
+        return console.render("problems.html", **console.common(who), problems=services.content.problems)
+
+    return router

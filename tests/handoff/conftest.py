@@ -1,0 +1,110 @@
+"""Fixtures for the hand-off tests: the application's services, staff accounts, cases, a logged-in client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from bot.handoff import cases, staff
+from bot.server.services import Services
+from bot.settings import Settings
+from bot.storage.database import Database
+from bot.storage.models import Case, StaffAccount, User
+from bot.web.app import create_web_app
+from tests.support.browser import browser_context, page  # noqa: F401  (fixtures)
+
+PASSWORD = "richtig-geheim-42"
+SECRET = "s" * 40
+
+
+@pytest.fixture
+async def services(database: Database, content_dir: Path) -> AsyncIterator[Services]:
+    """The application's services on the test database; understanding without Rasa."""
+    settings = Settings(DATABASE_URL=database.url, CONTENT_DIR=content_dir, SECRET_KEY=SECRET)
+    built = Services.build(settings, use_rasa=False)
+    yield built
+    await built.close()
+
+
+@pytest.fixture
+def app(services: Services) -> FastAPI:
+    return create_web_app(services)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", follow_redirects=False
+    ) as http:
+        yield http
+
+
+async def add_staff(
+    database: Database, username: str = "anna", *, role: str = "staff", languages: str = "de,uk"
+) -> StaffAccount:
+    async with database.session() as session, session.begin():
+        return await staff.create_account(session, username, PASSWORD, role=role, languages=languages)
+
+
+async def add_case(
+    database: Database,
+    *,
+    said: Sequence[str] = ("Ich brauche Hilfe bei der Anmeldung",),
+    language: str = "uk-UA",
+    region: str | None = "stadt_osnabrueck",
+    urgent: bool = False,
+    topics: Sequence[str] = ("registration",),
+    channel: str = "telegram",
+    external_id: str | None = None,
+    opened_at: datetime | None = None,
+) -> Case:
+    """A user and their case, as the conversation core leaves them."""
+    async with database.session() as session, session.begin():
+        user = User(
+            channel=channel,
+            external_id=external_id or f"{channel}-{datetime.now(UTC).timestamp()}",
+            language=language,
+            region=region,
+        )
+        session.add(user)
+        await session.flush()
+        case = await cases.open_case(
+            session, user, reason="urgent" if urgent else "asked", urgent=urgent, topics=topics, now=opened_at
+        )
+        for text in said:
+            await cases.add_event(session, case, "user_message", text)
+        return case
+
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+async def log_in(
+    client: httpx.AsyncClient, username: str = "anna", password: str = PASSWORD
+) -> httpx.Response:
+    form = await client.get("/staff/login")
+    assert form.status_code == 200
+    return await client.post(
+        "/staff/login", data={"username": username, "password": password, "csrf": csrf_of(form.text)}
+    )
+
+
+async def logged_in(client: httpx.AsyncClient, username: str = "anna") -> str:
+    """Log in; the session's CSRF token."""
+    response = await log_in(client, username)
+    assert response.status_code == 303, response.text
+    queue = await client.get("/staff")
+    assert queue.status_code == 200
+    return csrf_of(queue.text)
