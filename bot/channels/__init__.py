@@ -1,0 +1,1 @@
+"""Channels translate between a messenger and the conversation core (bot.conversation)."""
