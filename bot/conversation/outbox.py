@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 POLL_INTERVAL = 1.0
+# A reply was sent but marking it delivered failed (the database is restarting): try again for a
+# while, well within LEASE, or the entry's claim expires and the reply is sent a second time.
+MARK_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 class Undeliverable(Exception):
@@ -64,18 +67,37 @@ def _delivery(entry: OutboxEntry, external_id: str) -> Delivery:
 
 
 async def reclaim_for_update(session: AsyncSession, update_key: str) -> list[Delivery]:
-    """The undelivered replies to an update seen again (a restart after commit, before sending)."""
+    """The undelivered replies to an update seen again (a restart after commit, before sending).
+
+    Only entries nobody holds (unclaimed, or claimed longer ago than the lease) are taken, with the
+    same conditional UPDATE as `claim_pending`: a worker already sending one keeps it.
+    """
+    moment = now()
+    claimable = (
+        OutboxEntry.update_key == update_key,
+        OutboxEntry.delivered_at.is_(None),
+        or_(OutboxEntry.claimed_at.is_(None), OutboxEntry.claimed_at < moment - LEASE),
+    )
     rows = (
         await session.execute(
-            select(OutboxEntry, User.external_id)
+            select(OutboxEntry.id, User.external_id)
             .join(User, User.id == OutboxEntry.user_id)
-            .where(OutboxEntry.update_key == update_key, OutboxEntry.delivered_at.is_(None))
+            .where(*claimable)
             .order_by(OutboxEntry.id)
         )
     ).all()
-    for entry, _ in rows:
-        entry.claimed_at = now()
-    return [_delivery(entry, external_id) for entry, external_id in rows]
+    claimed = []
+    for entry_id, external_id in rows:
+        won = await session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id == entry_id, *claimable)
+            .values(claimed_at=moment)
+            .returning(OutboxEntry)
+        )
+        entry = won.scalar_one_or_none()
+        if entry is not None:
+            claimed.append(_delivery(entry, external_id))
+    return claimed
 
 
 async def claim_pending(
@@ -157,11 +179,24 @@ class Courier:
                     "reply not sent, will retry",
                     extra={"error": type(error).__name__, "pending": len(deliveries) - index},
                 )
-                await release(self.database, [d.id for d in deliveries[index:]])
+                await self._retrying(release, [d.id for d in deliveries[index:]])
                 return sent
-            await mark_delivered(self.database, [delivery.id])
+            await self._retrying(mark_delivered, [delivery.id])
             sent += 1
         return sent
+
+    async def _retrying(
+        self, action: Callable[[Database, Sequence[int]], Awaitable[None]], ids: list[int]
+    ) -> None:
+        for delay in (*MARK_RETRY_DELAYS, None):
+            try:
+                await action(self.database, ids)
+                return
+            except Exception as error:
+                if delay is None:
+                    raise
+                log.warning("outbox not updated; trying again", extra={"error": type(error).__name__})
+                await asyncio.sleep(delay)
 
     async def run(self, interval: float = POLL_INTERVAL) -> None:
         """Deliver what is waiting (staff replies, replies a failed send left behind), forever."""

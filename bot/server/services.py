@@ -9,6 +9,7 @@ from bot.conversation.core import Conversation
 from bot.office_hours import parse_office_hours
 from bot.settings import Settings
 from bot.storage.database import Database
+from bot.understanding.language import detect
 from bot.understanding.understand import Understander
 
 
@@ -28,6 +29,7 @@ class Services:
         understander = Understander.build(
             content.current, rasa_url=(rasa_url or str(settings.rasa_url)) if use_rasa else None
         )
+        detect("Wo ist das Bürgeramt?")  # loads the language models now, not during the first user's wait
         conversation = Conversation(
             database=database,
             content=content,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy import update as update_
+
+from bot.conversation import outbox
 from bot.conversation.core import Conversation
-from bot.conversation.messages import MAX_TEXT
+from bot.conversation.messages import MAX_TEXT, Incoming
 from bot.storage.models import Case, CaseEvent, Feedback, Message, OutboxEntry, UnansweredQuestion, User
 from tests.support.chat import Chat, actions, buttons
 
@@ -174,15 +178,17 @@ async def test_a_redelivered_update_is_answered_once(chat: Chat, conversation: C
 
 
 async def test_a_restart_between_commit_and_send_sends_the_reply_once(conversation: Conversation) -> None:
-    from bot.conversation.messages import Incoming
-
     update = Incoming(channel="telegram", user="42", kind="command", text="/help", key="telegram:5")
-    lost = await conversation.handle(update)  # committed, then the process died before sending
-    redelivered = await conversation.handle(update)  # Telegram delivers the update again
+    lost = await conversation.handle(update)  # committed and claimed, then the worker died before sending
+    # Within the lease nobody takes it over: the claim may belong to a worker that is still sending.
+    assert await conversation.handle(update) == []
+    async with conversation.database.session() as session, session.begin():
+        await session.execute(
+            update_(OutboxEntry).values(claimed_at=outbox.now() - outbox.LEASE - timedelta(seconds=1))
+        )
+    redelivered = await conversation.handle(update)  # Telegram delivers the update again, the lease is over
     assert [d.id for d in redelivered] == [d.id for d in lost]
-    from bot.conversation.outbox import mark_delivered
-
-    await mark_delivered(conversation.database, [d.id for d in redelivered])
+    await outbox.mark_delivered(conversation.database, [d.id for d in redelivered])
     assert await conversation.handle(update) == []
 
 
