@@ -30,6 +30,12 @@ Category = Literal["emergency", "violence"]
 KEYWORDS: dict[Category, dict[str, str]] = {
     "emergency": {
         "de": """
+            tablett geschluckt
+            pillen geschluckt
+            geschluckt tablett
+            putzmittel getrunken
+            getrunken putzmittel
+            reiniger getrunken
             notfall
             notruf
             notarzt
@@ -77,6 +83,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? 110
         """,
         "en": """
+            swallowed pills
+            swallowed tablets
+            swallowed medicine
+            took too many pills
+            drank bleach
+            drank cleaning
             emergency
             ambulance
             =fire
@@ -116,6 +128,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? 110
         """,
         "uk": """
+            ковтну таблет
+            проковтну таблет
+            випи засіб для
+            випи миючий
             екстрен
             швидку
             швидка допомога
@@ -153,6 +169,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? токсиколог
         """,
         "ru": """
+            проглоти таблет
+            выпи моющ
+            выпи средство для
+            наглотал
             экстрен
             =скорую
             =скорой
@@ -194,6 +214,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? срочно
         """,
         "ar": """
+            ابتلع حبوب
+            ابتلع دواء
+            شرب منظف
+            شرب كلور
             طوارئ
             اسعاف
             حريق
@@ -231,6 +255,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? سموم
         """,
         "tr": """
+            ? hap yut
+            ? ilaç yut
+            çamaşır suyu iç
+            deterjan iç
             acil$
             acilen
             ambulans
@@ -263,6 +291,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? çamaşır suyu
         """,
         "fa": """
+            ? قرص خورد
+            قرص بلعید
+            وایتکس خورد
+            مواد شوینده خورد
             اورژانس
             آمبولانس
             آتش
@@ -292,6 +324,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? سفیدکننده
         """,
         "ku": """
+            heb daqurtand
+            derman daqurtand
+            vexwar paqij
+            ? heb vexwar
             acîl$
             ambulans
             agir
@@ -318,6 +354,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
     },
     "violence": {
         "de": """
+            frauenhaus
             schlägt mich
             schlagen mich
             geschlagen
@@ -343,6 +380,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? frauenberatung
         """,
         "en": """
+            women's shelter
+            womens shelter
             hits me
             hitting me
             hit me
@@ -372,6 +411,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? frauenberatung
         """,
         "uk": """
+            жіночий притулок
+            притулок для жінок
             б'є$
             б'ють
             бʼє$
@@ -391,6 +432,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? frauenberatung
         """,
         "ru": """
+            женский приют
+            приют для женщин
             бьет
             бьют
             избил

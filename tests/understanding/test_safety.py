@@ -123,3 +123,23 @@ def test_every_language_has_both_lists() -> None:
 
     for category in ("emergency", "violence"):
         assert set(KEYWORDS[category]) == set(LANGUAGES)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Mein Kind hat Tabletten geschluckt", "emergency"),
+        ("my son swallowed pills", "emergency"),
+        ("she drank bleach", "emergency"),
+        ("дитина ковтнула таблетки", "emergency"),
+        ("сын наглотался таблеток", "emergency"),
+        ("ابني ابتلع حبوب", "emergency"),
+        ("kızım çamaşır suyu içti", "emergency"),
+        ("zarokê min heb daqurtand", "emergency"),
+        ("де жіночий притулок", "violence"),
+        ("Wo ist ein Frauenhaus?", "violence"),
+    ],
+)
+def test_poisoning_and_shelter_cues(text: str, category: str) -> None:
+    hit = check(text)
+    assert hit is not None and hit.category == category
