@@ -232,6 +232,9 @@ class Conversation:
         )
         self._log_in(turn, text, decision=decision)
         case = await cases.active_case(turn.session, user)
+        if case is None and decision.action not in ("smalltalk", "emergency"):
+            # Writing again within a few days of a closed case reopens it (a "thanks" does not).
+            case = await cases.reopen_recent(turn.session, user, self.clock())
         if case is not None:  # a person is on it: the message goes to the case, the bot steps back
             await cases.add_event(turn.session, case, "user_message", text)
             if decision.action == "emergency":  # safety first, even while a case is open

@@ -49,22 +49,7 @@ async def open_case(
 ) -> Case:
     """The user's active case, else the one closed within REOPEN_WITHIN (reopened), else a new one."""
     now = now or datetime.now(UTC)
-    case = await active_case(session, user)
-    if case is None:
-        recent = (
-            await session.execute(
-                select(Case)
-                .where(
-                    Case.user_id == user.id, Case.status == "closed", Case.closed_at >= now - REOPEN_WITHIN
-                )
-                .order_by(Case.closed_at.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if recent is not None:
-            case = recent
-            case.status, case.closed_at, case.outcome, case.claimed_by = "open", None, None, None
-            session.add(CaseEvent(case=case, kind="status", text="reopened"))
+    case = await active_case(session, user) or await reopen_recent(session, user, now)
     if case is None:
         case = Case(user_id=user.id, reason=reason, opened_at=now)
         session.add(case)
@@ -74,6 +59,23 @@ async def open_case(
     known = [topic for topic in case.topics.split(",") if topic] if case.topics else []
     case.topics = ",".join(dict.fromkeys([*known, *topics]))[:255]
     await session.flush()
+    return case
+
+
+async def reopen_recent(session: AsyncSession, user: User, now: datetime) -> Case | None:
+    """The user's case closed within REOPEN_WITHIN, open again (None when there is none)."""
+    case = (
+        await session.execute(
+            select(Case)
+            .where(Case.user_id == user.id, Case.status == "closed", Case.closed_at >= now - REOPEN_WITHIN)
+            .order_by(Case.closed_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if case is not None:
+        case.status, case.closed_at, case.outcome, case.claimed_by = "open", None, None, None
+        session.add(CaseEvent(case=case, kind="status", text="reopened"))
+        await session.flush()
     return case
 
 

@@ -237,3 +237,26 @@ async def test_arabic_replies_are_marked_right_to_left(chat: Chat) -> None:
     [card] = await chat.press("topic:emergency")
     assert card.rtl and card.language == "ar"
     assert all(line.startswith("\u200f") for line in card.text.split("\n"))
+
+
+async def test_writing_again_soon_after_a_closed_case_reopens_it(
+    chat: Chat, conversation: Conversation, clock: object
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    await chat.send("/human")
+    async with conversation.database.session() as session, session.begin():
+        await session.execute(update(Case).values(status="closed", closed_at=clock.now, outcome="answered"))  # type: ignore[attr-defined]
+    [thanks] = await chat.send("danke")  # smalltalk does not reopen
+    assert thanks.kind == "smalltalk"
+    clock.now += timedelta(days=2)  # type: ignore[attr-defined]
+    [ack] = await chat.send("registration de question 9")
+    assert ack.kind == "forwarded"
+    assert await count(conversation, Case, Case.status == "open") == 1
+    clock.now += timedelta(days=5)  # type: ignore[attr-defined]
+    async with conversation.database.session() as session, session.begin():
+        await session.execute(update(Case).values(status="closed", closed_at=clock.now - timedelta(days=4)))  # type: ignore[attr-defined]
+    [asked] = await chat.send("registration de question 9")  # too long ago: the bot answers again
+    assert asked.kind == "place_question"
