@@ -9,7 +9,7 @@ LOCALES := de en uk ru ar tr fa ku
 PO_FILES := $(foreach lang,$(LOCALES),bot/locale/$(lang)/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test lint typecheck catalogs extract-messages model db browser clean
+.PHONY: help setup run test lint typecheck catalogs extract-messages model db browser clean bench soak
 
 help:
 	@echo "make run   - set up what is missing, then start the NLU server, the web server and the bot"
@@ -70,6 +70,14 @@ typecheck: $(VENV)/.installed
 test: setup lint typecheck
 	$(BIN)/wegweiser content check
 	$(BIN)/pytest
+
+# Speed against raw Rasa (bench/results.json, bench/results.md) and resilience under faults; see bench/README.md.
+# BENCH_ARGS / SOAK_ARGS pass options through, e.g. `make bench BENCH_ARGS="--users 50"`.
+bench: setup
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+soak: setup
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var nlu/models $(MO_FILES)
