@@ -314,7 +314,9 @@ def _read_place(reader: _Reader, path: Path, region_ids: set[str]) -> Place | No
         )
     regions = reader.sequence(path, data, "regions", required=True)
     for index, region in enumerate(regions):
-        if region not in region_ids and region not in ("all", "landkreis"):
+        if not isinstance(region, str):
+            reader.error(path, regions.line_of(index), "a region must be a region id such as 'melle'")
+        elif region not in region_ids and region not in ("all", "landkreis"):
             reader.error(path, regions.line_of(index), f"unknown region '{region}'")
 
     address = None
@@ -628,14 +630,17 @@ def _check_duplicate_examples(
     for topic in topics.values():
         path, data = raw[topic.id]
         for language, translation in topic.translations.items():
-            examples = data["translations"][language]["examples"]
+            # A translation cut short may have lost its examples: that is reported elsewhere.
+            examples = (data.get("translations") or {}).get(language, {}).get("examples")
             for index, example in enumerate(translation.examples):
                 key = fold(example)
                 owner = first_seen.setdefault(key, topic.id)
                 if owner != topic.id:
                     reader.error(
                         path,
-                        examples.line_of(index),
+                        examples.line_of(index)
+                        if isinstance(examples, LineList)
+                        else data.line_of("translations"),
                         f"{language}: example question {example!r} also stands under topic '{owner}'",
                     )
 

@@ -149,7 +149,7 @@ def pristine_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_content(tmp_path_factory.mktemp("pristine") / "content")
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_edit_of_a_content_file_is_loaded_or_reported_with_file_and_line(
     pristine_content: Path, tmp_path: Path, data: st.DataObject
@@ -181,3 +181,18 @@ def test_any_edit_of_a_content_file_is_loaded_or_reported_with_file_and_line(
         for problem in errors:
             assert problem.path and problem.line >= 0 and problem.message
             assert str(problem).startswith(f"{problem.path}:{problem.line}: ")
+
+
+def test_a_topic_file_cut_off_inside_a_translation_is_reported(
+    pristine_content: Path, tmp_path: Path
+) -> None:
+    """Found by the property above: the duplicate-example check read a translation's examples blindly."""
+    directory = tmp_path / "content"
+    shutil.copytree(pristine_content, directory)
+    target = directory / "topics" / "emergency.yaml"
+    lines = target.read_text("utf-8").splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if line.strip().startswith("examples:") and i > 40)
+    target.write_text("".join(lines[: cut + 1]), "utf-8")
+    content, problems = check(directory)
+    assert content is None
+    assert any(p.path.endswith("emergency.yaml") for p in problems if p.severity == "error")
