@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -62,9 +61,9 @@ def test_nothing_in_common_means_no_confidence(matcher: Matcher) -> None:
     assert (found.intent, found.confidence, found.topic) == ("out_of_scope", 0.0, None)
 
 
-def test_builds_fast_and_answers_fast_at_full_content_size(
-    content: ContentBase, conversation_file: Path
-) -> None:
+def test_answers_at_full_content_size(content: ContentBase, conversation_file: Path) -> None:
+    """At the size of the real content base it still finds the right intents (its speed is measured
+    by `make bench`, not here: timings in tests fail on a busy machine)."""
     examples = all_examples(content, conversation_file)
     # The whole content base has ~28 topics x 8 languages x ~15 questions: grow the fixture to that size
     # with distinct variants of its questions.
@@ -74,10 +73,6 @@ def test_builds_fast_and_answers_fast_at_full_content_size(
         for example in examples
     ]
     assert len(grown) > 4000
-    started = time.perf_counter()
     big = Matcher(grown, topic_ids=frozenset(), find_place=lambda text: find_place(text, content))
-    assert time.perf_counter() - started < 1.0
-    started = time.perf_counter()
-    for text, _ in QUESTIONS:
-        big.match(text)
-    assert (time.perf_counter() - started) / len(QUESTIONS) < 0.010
+    for text, intent in QUESTIONS:
+        assert big.match(text).intent.rsplit("_", 1)[0] == intent, text
