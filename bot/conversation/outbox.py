@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.messages import Channel, Delivery, Reply
@@ -66,24 +66,30 @@ def _delivery(entry: OutboxEntry, external_id: str) -> Delivery:
     return Delivery(entry.id, channel, external_id, Reply.from_json(entry.payload), entry.update_key)
 
 
-async def reclaim_for_update(session: AsyncSession, update_key: str) -> list[Delivery]:
-    """The undelivered replies to an update seen again (a restart after commit, before sending).
-
-    Only entries nobody holds (unclaimed, or claimed longer ago than the lease) are taken, with the
-    same conditional UPDATE as `claim_pending`: a worker already sending one keeps it.
-    """
-    moment = now()
-    claimable = (
-        OutboxEntry.update_key == update_key,
+def _claimable(moment: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Undelivered, and held by nobody: never claimed, or claimed longer ago than the lease."""
+    return (
         OutboxEntry.delivered_at.is_(None),
         or_(OutboxEntry.claimed_at.is_(None), OutboxEntry.claimed_at < moment - LEASE),
     )
+
+
+async def _claim(
+    session: AsyncSession, *where: ColumnElement[bool], limit: int | None = None
+) -> list[Delivery]:
+    """Claim the claimable entries matching `where`, oldest first.
+
+    Each entry is claimed with a conditional UPDATE, so of several workers exactly one gets it.
+    """
+    moment = now()
+    claimable = _claimable(moment)
     rows = (
         await session.execute(
             select(OutboxEntry.id, User.external_id)
             .join(User, User.id == OutboxEntry.user_id)
-            .where(*claimable)
+            .where(*where, *claimable)
             .order_by(OutboxEntry.id)
+            .limit(limit)
         )
     ).all()
     claimed = []
@@ -100,44 +106,23 @@ async def reclaim_for_update(session: AsyncSession, update_key: str) -> list[Del
     return claimed
 
 
+async def reclaim_for_update(session: AsyncSession, update_key: str) -> list[Delivery]:
+    """The undelivered replies to an update seen again (a restart after commit, before sending).
+
+    Only entries nobody holds are taken: a worker already sending one keeps it.
+    """
+    return await _claim(session, OutboxEntry.update_key == update_key)
+
+
 async def claim_pending(
     database: Database, channel: Channel, *, user: str | None = None, limit: int = 50
 ) -> list[Delivery]:
-    """Claim undelivered replies of a channel (of one user, if given), oldest first.
-
-    Each entry is claimed with a conditional UPDATE, so of several workers exactly one gets it.
-    """
-    claimed: list[Delivery] = []
+    """Claim undelivered replies of a channel (of one user, if given), oldest first."""
+    where = [OutboxEntry.channel == channel]
+    if user is not None:
+        where.append(User.external_id == user)
     async with database.session() as session, session.begin():
-        moment = now()
-        query = (
-            select(OutboxEntry.id, User.external_id)
-            .join(User, User.id == OutboxEntry.user_id)
-            .where(
-                OutboxEntry.channel == channel,
-                OutboxEntry.delivered_at.is_(None),
-                or_(OutboxEntry.claimed_at.is_(None), OutboxEntry.claimed_at < moment - LEASE),
-            )
-            .order_by(OutboxEntry.id)
-            .limit(limit)
-        )
-        if user is not None:
-            query = query.where(User.external_id == user)
-        for entry_id, external_id in (await session.execute(query)).all():
-            won = await session.execute(
-                update(OutboxEntry)
-                .where(
-                    OutboxEntry.id == entry_id,
-                    OutboxEntry.delivered_at.is_(None),
-                    or_(OutboxEntry.claimed_at.is_(None), OutboxEntry.claimed_at < moment - LEASE),
-                )
-                .values(claimed_at=moment)
-                .returning(OutboxEntry)
-            )
-            entry = won.scalar_one_or_none()
-            if entry is not None:
-                claimed.append(_delivery(entry, external_id))
-    return claimed
+        return await _claim(session, *where, limit=limit)
 
 
 async def mark_delivered(database: Database, ids: Sequence[int]) -> None:
