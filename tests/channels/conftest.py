@@ -9,25 +9,19 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.channels.telegram import TelegramApplication, build_application, start_application, stop_application
-from bot.content.store import ContentStore
 from bot.conversation.core import Conversation
-from bot.office_hours import parse_office_hours
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.database import Database
 from bot.understanding.language import detect
-from bot.understanding.understand import Understander
 from tests.support.bot_api import TOKEN, BotApiServer
-
-# A Tuesday, 10:00 in Osnabrück: inside the staff hours.
-TUESDAY_MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+from tests.support.chat import build_conversation
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -80,18 +74,6 @@ def make_settings(bot_api: BotApiServer, content_dir: Path, database_url: str, *
 @pytest.fixture
 def settings(bot_api: BotApiServer, content_dir: Path, sqlite_url: str) -> Settings:
     return make_settings(bot_api, content_dir, sqlite_url)
-
-
-def build_conversation(database: Database, content_dir: Path) -> Conversation:
-    store = ContentStore(content_dir)
-    return Conversation(
-        database=database,
-        content=store,
-        understander=Understander.build(store.current, rasa_url=None),
-        retention_days=90,
-        staff_hours=parse_office_hours("mon-fri 09:00-16:00"),
-        clock=lambda: TUESDAY_MORNING,
-    )
 
 
 @pytest.fixture

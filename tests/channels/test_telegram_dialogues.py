@@ -15,9 +15,9 @@ from bot.conversation import replies as say
 from bot.conversation.core import LOCAL_TIME, command_menu
 from bot.conversation.messages import MAX_TEXT, Button, Delivery, Reply
 from bot.i18n import texts
-from tests.channels.conftest import TUESDAY_MORNING
 from tests.channels.transcript import Media, Press, converse
 from tests.support.bot_api import BotApiServer, SentMessage
+from tests.support.chat import TUESDAY_MORNING
 
 pytestmark = pytest.mark.usefixtures("telegram")
 

@@ -17,15 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.content.loader import check
-from bot.content.store import ContentStore
-from bot.conversation.core import Conversation
 from bot.conversation.messages import MAX_ACTION_BYTES, Incoming
-from bot.office_hours import parse_office_hours
 from bot.storage import migrate
 from bot.storage.database import Database
-from bot.understanding.understand import Understander
 from bot.web.chat import mount_chat
 from tests.conftest import write_content
+from tests.support.chat import build_conversation
 
 # Letters of our eight languages, right-to-left text, bidi and zero-width controls, emoji, and
 # whatever else Unicode has (surrogates excluded: they cannot travel in UTF-8).
@@ -48,14 +45,11 @@ class Harness:
         url = f"sqlite+aiosqlite:///{tmp / 'hostile.db'}"
         migrate.upgrade(url)
         self.database = Database(url)
-        store = ContentStore(write_content(tmp / "content"))
-        self.conversation = Conversation(
-            database=self.database,
-            content=store,
-            understander=Understander.build(store.current, rasa_url=None),
+        self.conversation = build_conversation(
+            self.database,
+            write_content(tmp / "content"),
+            lambda: datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
             retention_days=30,
-            staff_hours=parse_office_hours("mon-fri 09:00-16:00"),
-            clock=lambda: datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
         )
         self.sent = 0
 

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import count
+from pathlib import Path
 
+from bot.content.store import ContentStore
 from bot.conversation.core import Conversation
 from bot.conversation.messages import Channel, Incoming, Reply
 from bot.conversation.outbox import mark_delivered
+from bot.office_hours import parse_office_hours
+from bot.storage.database import Database
+from bot.understanding.understand import Understander
+
+# A Tuesday, 10:00 in Osnabrück: inside the staff hours of `build_conversation`.
+TUESDAY_MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 _keys = count(1)
+
+
+def build_conversation(
+    database: Database,
+    content_dir: Path,
+    clock: Callable[[], datetime] = lambda: TUESDAY_MORNING,
+    *,
+    retention_days: int = 90,
+) -> Conversation:
+    """The real core on the given content, understanding from the matcher (no Rasa needed)."""
+    store = ContentStore(content_dir)
+    return Conversation(
+        database=database,
+        content=store,
+        understander=Understander.build(store.current, rasa_url=None),
+        retention_days=retention_days,
+        staff_hours=parse_office_hours("mon-fri 09:00-16:00"),
+        clock=clock,
+    )
 
 
 @dataclass
