@@ -198,8 +198,8 @@ class Conversation:
             await self._answer_topic(turn, content.topics[argument])
         elif name == "menu":
             turn.say(say.categories(content, t))
-        elif name == "cat" and _category_page(argument, content) is not None:
-            category, page = _category_page(argument, content) or ("", 0)
+        elif name == "cat" and (shown := _category_page(argument, content)) is not None:
+            category, page = shown
             turn.say(say.category_page(content, category, page, t))
         elif name == "fb" and argument[2:] in content.topics and argument[:2] in ("1:", "0:"):
             await self._feedback(turn, helpful=argument[0] == "1", topic=argument[2:])

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from html import unescape
-from typing import Literal
+from typing import Any, Literal
 
 # Telegram's limits: callback data is at most 64 bytes, a message at most 4096 characters.
 MAX_ACTION_BYTES = 64
@@ -77,17 +77,17 @@ class Reply:
     rtl: bool = False
     kind: str = "text"  # what kind of reply, for tests, logs and the web chat's styling
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "buttons": [[vars(button) for button in row] for row in self.buttons],
+            "language": self.language,
+            "rtl": self.rtl,
+            "kind": self.kind,
+        }
+
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "text": self.text,
-                "buttons": [[vars(button) for button in row] for row in self.buttons],
-                "language": self.language,
-                "rtl": self.rtl,
-                "kind": self.kind,
-            },
-            ensure_ascii=False,
-        )
+        return json.dumps(self.as_dict(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, payload: str) -> Reply:

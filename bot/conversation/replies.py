@@ -157,17 +157,12 @@ def offer_language(detected: str) -> Reply:
 
 def answer(content: ContentBase, topic: Topic, t: Texts, region: Region | None, now: datetime) -> list[Reply]:
     card = render_answer(content, topic, t, region, now)
-    replies = []
     if topic.care == "legal":
         card += "\n\n⚖️ " + t.gettext(
             "This is general information, not legal advice. For your own case, talk to a counselling service "
             "or to a person here."
         )
-    related = [content.topics[r] for r in topic.related if r in content.topics][:3]
-    buttons = [
-        [Button(topic_title(other, t), f"topic:{other.id}") for other in related[i : i + 1]]
-        for i in range(len(related))
-    ]
+    buttons = topic_buttons(content, [r for r in topic.related if r in content.topics][:3], t)
     buttons.append(
         [
             # Translators: feedback button under an answer
@@ -177,8 +172,7 @@ def answer(content: ContentBase, topic: Topic, t: Texts, region: Region | None, 
         ]
     )
     buttons.append([Button("🙋 " + t.gettext("Talk to a person"), "human")])
-    replies.append(reply(t, card, buttons, kind="answer"))
-    return replies
+    return [reply(t, card, buttons, kind="answer")]
 
 
 def emergency(
@@ -197,12 +191,17 @@ def emergency(
     return replies
 
 
-def clarify(content: ContentBase, alternatives: Sequence[str], t: Texts) -> Reply:
-    buttons = [
+def topic_buttons(content: ContentBase, topic_ids: Sequence[str], t: Texts) -> list[list[Button]]:
+    """One button per known topic, a row each, in the given order."""
+    return [
         [Button(topic_title(content.topics[topic_id], t), f"topic:{topic_id}")]
-        for topic_id in alternatives
+        for topic_id in topic_ids
         if topic_id in content.topics
     ]
+
+
+def clarify(content: ContentBase, alternatives: Sequence[str], t: Texts) -> Reply:
+    buttons = topic_buttons(content, alternatives, t)
     # Translators: button under "Did you mean …?" when none of the suggestions fits
     buttons.append([Button(t.gettext("None of these – talk to a person"), "human")])
     return reply(t, t.gettext("Did you mean one of these?"), buttons, kind="clarify")
@@ -213,11 +212,7 @@ def fallback(content: ContentBase, alternatives: Sequence[str], t: Texts) -> Rep
         "I am sorry, I do not know the answer to that. I can put you in touch with a person, "
         "or you can browse the topics."
     )
-    buttons = [
-        [Button(topic_title(content.topics[topic_id], t), f"topic:{topic_id}")]
-        for topic_id in alternatives[:2]
-        if topic_id in content.topics
-    ]
+    buttons = topic_buttons(content, alternatives[:2], t)
     buttons.append(
         [Button("🙋 " + t.gettext("Talk to a person"), "human"), Button("📚 " + t.gettext("Topics"), "menu")]
     )

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from bot.conversation.core import Conversation
-from bot.conversation.messages import Incoming, Reply
+from bot.conversation.messages import Incoming
 from bot.conversation.outbox import claim_pending, mark_delivered
 from bot.storage.database import Database
 
@@ -33,18 +33,6 @@ class ChatMessage(BaseModel):
     id: str = Field(pattern=SESSION_PATTERN)  # the message's own id: a resent request is answered once
     kind: Literal["text", "command", "button"]
     text: str = Field(max_length=MAX_BODY_TEXT)
-
-
-def reply_json(reply: Reply) -> dict[str, object]:
-    return {
-        "text": reply.text,
-        "buttons": [
-            [{"label": b.label, "action": b.action, "url": b.url} for b in row] for row in reply.buttons
-        ],
-        "language": reply.language,
-        "rtl": reply.rtl,
-        "kind": reply.kind,
-    }
 
 
 def first_language(accept_language: str | None) -> str | None:
@@ -76,13 +64,13 @@ def chat_router(conversation: Conversation, database: Database) -> APIRouter:
         )
         deliveries = await conversation.handle(incoming)
         await mark_delivered(database, [d.id for d in deliveries])
-        return {"replies": [reply_json(d.reply) for d in deliveries]}
+        return {"replies": [d.reply.as_dict() for d in deliveries]}
 
     @router.get("/api/chat/updates")
     async def updates(session: Annotated[str, Query(pattern=SESSION_PATTERN)]) -> dict[str, object]:
         deliveries = await claim_pending(database, "web", user=session)
         await mark_delivered(database, [d.id for d in deliveries])
-        return {"replies": [reply_json(d.reply) for d in deliveries]}
+        return {"replies": [d.reply.as_dict() for d in deliveries]}
 
     return router
 
