@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -38,37 +39,25 @@ class Example:
         return strip_entity_marks(self.text)
 
 
+# An entity mark in training data: "[Melle](place)" or "[Osnabrück]({...})".
+ENTITY_MARK = re.compile(r"\[(.*?)\]\((.*?)\)", re.DOTALL)
+
+
 def for_rasa(text: str) -> str:
     """The form Rasa learns and parses: `text.normalise`d (case, accents, punctuation, look-alike
     letters), so "auslanderbehorde" and "Ausländerbehörde!" or Arabic "كيف" and Persian "کیف" give the
     same features. Entity marks `[Melle](place)` are kept, their text normalised too."""
     out, index = [], 0
-    while index < len(text):
-        start = text.find("[", index)
-        middle = text.find("](", start) if start >= 0 else -1
-        end = text.find(")", middle) if middle >= 0 else -1
-        if start < 0 or middle < 0 or end < 0:
-            out.append(normalise(text[index:]))
-            break
-        out.append(normalise(text[index:start]))
-        out.append(f"[{normalise(text[start + 1 : middle])}]{text[middle + 1 : end + 1]}")
-        index = end + 1
+    for mark in ENTITY_MARK.finditer(text):
+        out.append(normalise(text[index : mark.start()]))
+        out.append(f"[{normalise(mark.group(1))}]({mark.group(2)})")
+        index = mark.end()
+    out.append(normalise(text[index:]))
     return " ".join(part for part in out if part)
 
 
 def strip_entity_marks(text: str) -> str:
-    out, index = [], 0
-    while index < len(text):
-        start = text.find("[", index)
-        middle = text.find("](", start) if start >= 0 else -1
-        end = text.find(")", middle) if middle >= 0 else -1
-        if start < 0 or middle < 0 or end < 0:
-            out.append(text[index:])
-            break
-        out.append(text[index:start])
-        out.append(text[start + 1 : middle])
-        index = end + 1
-    return "".join(out)
+    return ENTITY_MARK.sub(r"\1", text)
 
 
 def topic_examples(content: ContentBase) -> list[Example]:
