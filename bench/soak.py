@@ -30,12 +30,10 @@ import contextlib
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -64,6 +62,7 @@ from bot.channels.telegram import split_text
 from bot.storage import migrate
 from bot.storage.database import Database
 from bot.storage.models import Message, OutboxEntry, User
+from tests.support.serving import QuietServer, listening_socket
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/wegweiser_soak"
 REPLY_TIMEOUT = 120.0  # a user waits this long for an answer before writing again anyway
@@ -82,12 +81,6 @@ class Nlu(Protocol):
     def alive(self) -> bool: ...
 
 
-class _QuietServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class StubRasa:
     """A stand-in for Rasa that starts in milliseconds (for the CI test of the harness): it answers
     `POST /model/parse` with a confident "greet" and `GET /status` with a model, on a fixed port, and
@@ -96,7 +89,7 @@ class StubRasa:
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server: _QuietServer | None = None
+        self._server: QuietServer | None = None
         self._thread: Any = None
 
     def _app(self) -> Starlette:
@@ -115,11 +108,9 @@ class StubRasa:
     def start(self) -> None:
         import threading
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
+        sock = listening_socket(self.port)
         config = uvicorn.Config(self._app(), log_config=None, access_log=False, lifespan="off")
-        server = _QuietServer(config)
+        server = QuietServer(config)
         self._server = server
         self._thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
         self._thread.start()

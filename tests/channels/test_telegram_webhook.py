@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -28,21 +28,14 @@ from bot.settings import Settings
 from bot.web.app import create_web_app
 from tests.channels.conftest import Starter, make_settings
 from tests.support.bot_api import TOKEN, BotApiServer
-
-
-class _QuietServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+from tests.support.serving import QuietServer, listening_socket
 
 
 @contextlib.asynccontextmanager
 async def serving(app: FastAPI, port: int = 0) -> AsyncIterator[int]:
     """The web app on a loopback port (a free one unless given), over real HTTP."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    server = _QuietServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", ws="none"))
+    sock = listening_socket(port)
+    server = QuietServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", ws="none"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():

@@ -30,7 +30,7 @@ import random
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -41,6 +41,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.support.serving import QuietServer, listening_socket
 
 TOKEN = "123456789:LOOPBACK-test-token_abcdefghijklmnop"
 BOT_ID = 123456789
@@ -265,14 +267,6 @@ class _Params:
         return value
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its signal handlers: the test process keeps its own Ctrl-C."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class BotApiServer:
     """The loopback Bot API. `async with BotApiServer() as server:` or `await start()`/`close()`."""
 
@@ -318,7 +312,7 @@ class BotApiServer:
         self._changed = asyncio.Condition()
         self._poll_generation = 0
         self._closing = False
-        self._server: _QuietServer | None = None
+        self._server: QuietServer | None = None
         self._socket: socket.socket | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -353,9 +347,7 @@ class BotApiServer:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
     async def start(self) -> BotApiServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock = listening_socket()
         self.port = sock.getsockname()[1]
         app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST"])])
         config = uvicorn.Config(
@@ -368,7 +360,7 @@ class BotApiServer:
             timeout_graceful_shutdown=2,
             timeout_keep_alive=30,
         )
-        self._server = _QuietServer(config)
+        self._server = QuietServer(config)
         self._socket = sock
         self._serve_task = asyncio.create_task(self._server.serve(sockets=[sock]), name="bot-api-server")
         while not self._server.started:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright.async_api import BrowserContext, Page, Playwright, async_playwright
 from starlette.types import ASGIApp
+
+from tests.support.serving import QuietServer, listening_socket
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = (
@@ -70,22 +71,12 @@ async def page(browser_context: BrowserContext) -> Page:
     return browser_context.pages[0] if browser_context.pages else await browser_context.new_page()
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its signal handlers: the test process keeps its own Ctrl-C."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 @contextlib.asynccontextmanager
 async def serve_app(app: ASGIApp) -> AsyncIterator[str]:
     """Serve an ASGI app on a free loopback port in this event loop; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock = listening_socket()
     port = sock.getsockname()[1]
-    server = _QuietServer(
+    server = QuietServer(
         uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2)
     )
     task = asyncio.create_task(server.serve(sockets=[sock]), name="web-under-test")

@@ -1,0 +1,31 @@
+"""Serving an ASGI app on loopback inside a test (or the benchmark) process, over real HTTP."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+
+
+class QuietServer(uvicorn.Server):
+    """uvicorn without its signal handlers: the test process keeps its own Ctrl-C."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def listening_socket(port: int = 0) -> socket.socket:
+    """A socket bound to 127.0.0.1 (a free port unless given), for `QuietServer.serve(sockets=…)`.
+
+    Created with proto IPPROTO_TCP on purpose: asyncio switches Nagle's algorithm off only for
+    sockets whose proto says TCP, and a plain `socket.socket()` has proto 0. With Nagle on, uvicorn's
+    response (headers and body written separately) waited for the client's delayed ACK, ~40 ms per
+    long-polled getUpdates, which the benchmark then counted as the bot's latency.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
