@@ -32,7 +32,7 @@ from bot.understanding.policy import Decision, decide
 from bot.understanding.service import NluProject, Progress, start_rasa, stop_server, train_model
 from bot.understanding.text import find_place
 from bot.understanding.training import Example, all_examples, conversation_examples, split
-from bot.understanding.understand import blend, place_resolver
+from bot.understanding.understand import place_resolver
 
 ALL = "all"
 SPLIT = "split"
@@ -258,14 +258,7 @@ def _readings(
         readings = asyncio.run(_rasa_readings(url, texts, content))
     finally:
         stop_server(server)
-    # As served (understand.Understander): Rasa's reading blended with the matcher's, both trained
-    # on the same questions.
-    matcher = Matcher(train, topic_ids=frozenset(content.topics), find_place=lambda t: find_place(t, content))
-    topic_ids = frozenset(content.topics)
-    return [
-        blend(reading, matcher.match(text), topic_ids=topic_ids)
-        for reading, text in zip(readings, texts, strict=True)
-    ]
+    return readings
 
 
 def as_json(reports: Sequence[Report]) -> dict[str, object]:

@@ -27,6 +27,9 @@ from bot.understanding.training import Example, all_examples, fingerprint, write
 RASA_BIN_VARIABLE = "WEGWEISER_RASA_BIN"
 MODEL_PREFIX = "nlu-"
 KEEP_MODELS = 3
+# Our own Rasa components (config.yml names them by module path): on Rasa's PYTHONPATH, and part of
+# the model fingerprint, so that changing their code retrains.
+COMPONENTS_DIR = PROJECT_ROOT / "nlu" / "components"
 READY_TIMEOUT = 180.0  # seconds; loading a model takes ~20 s on two cores, more under load
 
 Progress = Callable[[str], None]
@@ -84,6 +87,7 @@ def rasa_environment() -> dict[str, str]:
         RASA_MAX_CACHE_SIZE="0",  # no training cache in the working directory
         TF_CPP_MIN_LOG_LEVEL="2",
         PYTHONWARNINGS="ignore",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(COMPONENTS_DIR), environment.get("PYTHONPATH")])),
     )
     return environment
 
@@ -102,6 +106,10 @@ def _require_rasa(rasa_bin: Path) -> None:
             f"no Rasa executable at {rasa_bin}: build .venv-rasa from nlu/requirements.txt "
             f"or set {RASA_BIN_VARIABLE}"
         )
+
+
+def component_sources() -> list[Path]:
+    return sorted(COMPONENTS_DIR.glob("*.py"))
 
 
 def model_path(models_dir: Path, print_: str) -> Path:
@@ -143,7 +151,7 @@ def train_model(
     if examples is None:
         examples = all_examples(content, project.conversation_file)
     data = write_training_data(examples, content, (data_dir or project.generated_dir).resolve())
-    print_ = fingerprint(data, config, rasa_version(project.rasa_bin))
+    print_ = fingerprint(data, config, rasa_version(project.rasa_bin), components=component_sources())
     target = model_path(models_dir, print_)
     if target.exists() and not force:
         progress(f"NLU model is up to date: {target.name}")

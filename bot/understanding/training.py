@@ -169,9 +169,14 @@ def write_training_data(examples: Sequence[Example], content: ContentBase, direc
     return path
 
 
-def fingerprint(training_data: Path, config: Path, rasa_version: str) -> str:
-    """Hash of everything a trained model depends on: data, pipeline config, Rasa version."""
+def fingerprint(
+    training_data: Path, config: Path, rasa_version: str, *, components: Sequence[Path] = ()
+) -> str:
+    """Hash of everything a trained model depends on: data, pipeline config, Rasa version, and the
+    source of our own Rasa components (nlu/components)."""
     digest = hashlib.sha256()
-    for part in (training_data.read_bytes(), config.read_bytes(), rasa_version.encode()):
+    parts = [training_data.read_bytes(), config.read_bytes(), rasa_version.encode()]
+    parts += [path.name.encode() + b"\0" + path.read_bytes() for path in components]
+    for part in parts:
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()[:16]

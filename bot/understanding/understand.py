@@ -4,17 +4,15 @@ Rasa answers through the client; when it cannot (down, slow, breaker open) the i
 answers instead, so no message is ever left without a reading. Switching to and from degraded
 mode is logged once each way, never with the message text.
 
-When Rasa answers, its reading is blended with the matcher's (`blend`): the two err differently
-(the matcher is better on very short questions, Rasa on longer ones), and the mean of their
-confidences was as good as Rasa alone on the held-out split and better on the independent newcomers
-set (nlu/README.md). The matcher costs ~2 ms. The blend's source stays "rasa".
+Rasa's reading is used as it is: its classifier (nlu/components) was better on the held-out split
+alone than blended with the matcher in any share (nlu/README.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,33 +27,6 @@ from bot.understanding.text import find_place, names_district
 from bot.understanding.training import all_examples
 
 log = logging.getLogger(__name__)
-
-# Rasa's share of a blended confidence; the matcher has the rest. Chosen on the held-out split
-# (0.3-0.7 measured, nlu/README.md), never on the newcomers set.
-RASA_SHARE = 0.5
-RANKING_LENGTH = 10
-
-
-def blend(
-    rasa: Understanding, matcher: Understanding, *, topic_ids: frozenset[str], rasa_share: float = RASA_SHARE
-) -> Understanding:
-    """One reading from Rasa's and the matcher's: every intent's confidence is the weighted mean of
-    the two (an intent missing from a ranking counts 0 there). Place and source are Rasa's."""
-    scores: dict[str, float] = defaultdict(float)
-    for intent, confidence in rasa.ranking:
-        scores[intent] += rasa_share * confidence
-    for intent, confidence in matcher.ranking:
-        scores[intent] += (1 - rasa_share) * confidence
-    ranking = tuple(sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:RANKING_LENGTH])
-    intent, confidence = ranking[0]
-    return Understanding(
-        intent=intent,
-        topic=intent if intent in topic_ids else None,
-        confidence=confidence,
-        ranking=ranking,
-        place=rasa.place,
-        source=rasa.source,
-    )
 
 
 @dataclass
@@ -115,7 +86,6 @@ class Understander:
                 )
             found = self.matcher.match(text)
         else:
-            found = blend(found, self.matcher.match(text), topic_ids=frozenset(self.content.topics))
             if self.degraded:
                 self.degraded = False
                 log.warning(

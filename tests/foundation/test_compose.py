@@ -32,6 +32,19 @@ def test_rasa_image_matches_pinned_version() -> None:
     assert _compose()["services"]["rasa"]["image"] == f"rasa/rasa:{pinned.group(1)}-full"
 
 
+def test_rasa_can_load_our_own_classifier() -> None:
+    """The trained model names components from nlu/components; the Rasa container must import them."""
+    rasa = _compose()["services"]["rasa"]
+    mounts = {volume.split(":")[0]: volume.split(":")[1] for volume in rasa["volumes"]}
+    assert "./nlu/components" in mounts
+    assert rasa["environment"]["PYTHONPATH"] == mounts["./nlu/components"]
+    config = yaml.safe_load((ROOT / "nlu/config.yml").read_text())
+    for component in config["pipeline"]:
+        module = component["name"].rpartition(".")[0]
+        if module:
+            assert (ROOT / "nlu/components" / f"{module}.py").is_file(), component["name"]
+
+
 def test_postgres_16_with_named_volume() -> None:
     compose = _compose()
     postgres = compose["services"]["postgres"]

@@ -1,4 +1,4 @@
-"""The evaluation's question sets, the independence of the newcomers set, and the Rasa-matcher blend."""
+"""The evaluation's question sets and the independence of the newcomers set."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from bot.content.loader import load
 from bot.content.model import LANGUAGES, ContentBase
 from bot.settings import PROJECT_ROOT
 from bot.understanding.evaluation import SPLIT, evaluation_sets
-from bot.understanding.model import CONVERSATION_INTENTS, Understanding
+from bot.understanding.model import CONVERSATION_INTENTS
 from bot.understanding.text import normalise
 from bot.understanding.training import all_examples, conversation_examples
-from bot.understanding.understand import blend
 
 EVALUATION = PROJECT_ROOT / "nlu" / "data" / "evaluation"
 NEWCOMERS = EVALUATION / "newcomers.yml"
@@ -56,25 +55,3 @@ def test_evaluation_sets_by_name_and_only_known_intents(content: ContentBase) ->
     assert {q.intent for q in sets[SPLIT]} == {"out_of_scope"}  # out_of_scope.yml has no `set:`
     # The fixture content has four topics: questions of the others are left out.
     assert {q.intent for q in sets["newcomers"]} == {"out_of_scope", *content.topics}
-
-
-def reading(source: str, *ranking: tuple[str, float], place: str | None = None) -> Understanding:
-    intent, confidence = ranking[0]
-    return Understanding(intent, None, confidence, ranking, place, source)  # type: ignore[arg-type]
-
-
-def test_blend_is_the_mean_of_both_readings() -> None:
-    rasa = reading("rasa", ("greet", 0.5), ("kita", 0.3), ("jobcenter", 0.2), place="melle")
-    matcher = reading("matcher", ("kita", 0.9), ("jobcenter", 0.1))
-    found = blend(rasa, matcher, topic_ids=frozenset({"kita", "jobcenter"}))
-    assert (found.intent, found.topic, found.source, found.place) == ("kita", "kita", "rasa", "melle")
-    assert found.confidence == pytest.approx(0.6)
-    assert dict(found.ranking) == pytest.approx({"kita": 0.6, "greet": 0.25, "jobcenter": 0.15})
-
-
-def test_blend_of_a_conversation_intent_has_no_topic() -> None:
-    found = blend(
-        reading("rasa", ("thanks", 0.9)), reading("matcher", ("thanks", 0.8)), topic_ids=frozenset({"kita"})
-    )
-    assert (found.intent, found.topic) == ("thanks", None)
-    assert found.confidence == pytest.approx(0.85)

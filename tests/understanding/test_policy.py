@@ -31,9 +31,9 @@ CASES = [
     (reading(("change_place", 0.9)), "ich wohne jetzt woanders", True, "ask_place", None),
     (reading(("greet", 0.2), ("jobcenter", 0.1)), "hm hallo?", True, "fallback", None),
     # urgent wins: NLU reading with a low threshold, or the keyword net over a wrong reading
-    (reading(("emergency", 0.45), ("health_care", 0.4)), "...", True, "emergency", "emergency"),
+    (reading(("emergency", 0.55), ("health_care", 0.4)), "...", True, "emergency", "emergency"),
     (reading(("health_care", 0.4), ("emergency", 0.35)), "...", True, "emergency", "emergency"),
-    (reading(("health_care", 0.7), ("emergency", 0.1)), "...", True, "answer", "health_care"),
+    (reading(("health_care", 0.93), ("emergency", 0.05)), "...", True, "answer", "health_care"),
     (reading(("greet", 0.99)), "hallo, es brennt!", True, "emergency", "emergency"),
     (reading(("registration", 0.99)), "mein mann schlägt mich", True, "emergency", "emergency"),
     # a weak cue gives way to a confident non-urgent reading, not to an unsure one

@@ -63,6 +63,13 @@ def test_fingerprint_follows_every_input(tmp_path: Path) -> None:
     assert fingerprint(data, config, "3.6.20") != first
     config.write_text("c")
     assert fingerprint(data, config, "3.6.21") != first
+    # Our own Rasa components' source counts too: changing their code retrains.
+    component = tmp_path / "classifier.py"
+    component.write_text("C = 1.0")
+    with_component = fingerprint(data, config, "3.6.21", components=[component])
+    assert with_component != fingerprint(data, config, "3.6.21")
+    component.write_text("C = 3.0")
+    assert fingerprint(data, config, "3.6.21", components=[component]) != with_component
 
 
 def test_entity_marks_are_removed_for_the_matcher() -> None:
