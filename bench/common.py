@@ -131,10 +131,17 @@ class TimedBotApi(BotApiServer):
         super().__init__(**options)
         self.arrived: defaultdict[int, list[float]] = defaultdict(list)  # chat -> times of its messages
         self.injected: dict[int, tuple[int, float]] = {}  # update_id -> (chat, time)
+        # One event per waiting chat: a message wakes only its own user. (Waiting on the server's
+        # one condition woke every simulated user for every message, and that harness work took CPU
+        # from the bot under test on the same machine.)
+        self._arrival: dict[int, asyncio.Event] = {}
 
     async def _send_message(self, params: Any) -> JSONDict:
         raw = await super()._send_message(params)
-        self.arrived[int(raw["chat"]["id"])].append(time.monotonic())
+        chat = int(raw["chat"]["id"])
+        self.arrived[chat].append(time.monotonic())
+        if chat in self._arrival:
+            self._arrival[chat].set()
         return raw
 
     def inject_text(self, chat_id: int, text: str, language: str) -> str:
@@ -149,13 +156,17 @@ class TimedBotApi(BotApiServer):
     async def wait_for(self, chat_id: int, count: int, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until the chat has received at least `count` messages; False on timeout."""
         deadline = time.monotonic() + timeout
-        async with self._changed:
+        arrival = self._arrival.setdefault(chat_id, asyncio.Event())
+        try:
             while len(self.arrived[chat_id]) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
+                arrival.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), remaining)
+                    await asyncio.wait_for(arrival.wait(), remaining)
+        finally:
+            del self._arrival[chat_id]
         return True
 
 
