@@ -34,11 +34,21 @@ def ensure_sqlite_directory(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
+# SQLite lets one writer in at a time. With a pool of connections, concurrent units of work fought for
+# the file lock inside SQLite (a deferred transaction that reads first and then writes can fail at
+# once with "database is locked", the others poll and sleep); with one connection they queue in the
+# pool, in order, and each runs without interruption. Reads are a few milliseconds, so the web
+# console waiting its turn is not noticed. (PostgreSQL keeps a pool: it has row locks.)
+SQLITE_POOL = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60.0}
+
+
 def create_engine(url: str) -> AsyncEngine:
     ensure_sqlite_directory(url)
-    engine = create_async_engine(url, pool_pre_ping=not is_sqlite(url))
-    if is_sqlite(url):
-        event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+    if not is_sqlite(url):
+        return create_async_engine(url, pool_pre_ping=True)
+    in_memory = make_url(url).database in (None, "", ":memory:")
+    engine = create_async_engine(url, **({} if in_memory else SQLITE_POOL))
+    event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
     return engine
 
 
