@@ -104,19 +104,26 @@ class Conversation:
             )
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return await self._unit_of_work(incoming, content, understanding)
+                # An update is almost always new: the first attempt does not look it up (its key is
+                # the primary key, so a redelivered one fails to insert, and the next attempt finds it).
+                return await self._unit_of_work(incoming, content, understanding, seen_before=attempt > 1)
             except IntegrityError:
                 if attempt == ATTEMPTS:
                     raise
-                log.info("unit of work lost a race; trying again", extra={"attempt": attempt})
+                log.info("update stored before, or two at once; trying again", extra={"attempt": attempt})
         raise AssertionError("unreachable")
 
     async def _unit_of_work(
-        self, incoming: Incoming, content: ContentBase, understanding: Understanding | None
+        self,
+        incoming: Incoming,
+        content: ContentBase,
+        understanding: Understanding | None,
+        *,
+        seen_before: bool,
     ) -> list[Delivery]:
         async with self.database.session() as session, session.begin():
             if incoming.key is not None:
-                if await session.get(ProcessedUpdate, incoming.key) is not None:
+                if seen_before and await session.get(ProcessedUpdate, incoming.key) is not None:
                     log.info("update seen before; sending only what is still unsent")
                     return await outbox.reclaim_for_update(session, incoming.key)
                 session.add(ProcessedUpdate(key=incoming.key))
@@ -231,10 +238,11 @@ class Conversation:
             understanding, text, language=t.language, place_known=user.region is not None, content=content
         )
         self._log_in(turn, text, decision=decision)
-        case = await cases.active_case(turn.session, user)
-        if case is None and decision.action not in ("smalltalk", "emergency"):
+        case, recent = await cases.active_or_recent(turn.session, user, self.clock())
+        if case is None and recent is not None and decision.action not in ("smalltalk", "emergency"):
             # Writing again within a few days of a closed case reopens it (a "thanks" does not).
-            case = await cases.reopen_recent(turn.session, user, self.clock())
+            await cases.reopen(turn.session, recent)
+            case = recent
         if case is not None:  # a person is on it: the message goes to the case, the bot steps back
             await cases.add_event(turn.session, case, "user_message", text)
             if decision.action == "emergency":  # safety first, even while a case is open

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import ContentBase
@@ -36,6 +36,30 @@ async def active_case(session: AsyncSession, user: User) -> Case | None:
             select(Case).where(Case.user_id == user.id, Case.status.in_(ACTIVE)).order_by(Case.id.desc())
         )
     ).scalar_one_or_none()
+
+
+async def active_or_recent(session: AsyncSession, user: User, now: datetime) -> tuple[Case | None, Case | None]:
+    """(the user's active case, the case closed within REOPEN_WITHIN), in one query: it is asked for
+    every message a user writes."""
+    found = (
+        await session.execute(
+            select(Case).where(
+                Case.user_id == user.id,
+                or_(
+                    Case.status.in_(ACTIVE),
+                    and_(Case.status == "closed", Case.closed_at >= now - REOPEN_WITHIN),
+                ),
+            )
+        )
+    ).scalars()
+    active: Case | None = None
+    recent: Case | None = None
+    for case in found:
+        if case.status in ACTIVE:
+            active = case if active is None or case.id > active.id else active
+        elif recent is None or (case.closed_at, case.id) > (recent.closed_at, recent.id):
+            recent = case
+    return active, recent
 
 
 async def open_case(
@@ -73,10 +97,14 @@ async def reopen_recent(session: AsyncSession, user: User, now: datetime) -> Cas
         )
     ).scalar_one_or_none()
     if case is not None:
-        case.status, case.closed_at, case.outcome, case.claimed_by = "open", None, None, None
-        session.add(CaseEvent(case=case, kind="status", text="reopened"))
-        await session.flush()
+        await reopen(session, case)
     return case
+
+
+async def reopen(session: AsyncSession, case: Case) -> None:
+    case.status, case.closed_at, case.outcome, case.claimed_by = "open", None, None, None
+    session.add(CaseEvent(case=case, kind="status", text="reopened"))
+    await session.flush()
 
 
 async def add_event(session: AsyncSession, case: Case, kind: str, text: str) -> None:
