@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-import httpx
 from fastapi import APIRouter, Request, Response
 from telegram import (
     BotCommand,
@@ -53,8 +52,9 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
+from bot.channels.transport import AiohttpRequest
 from bot.content.model import LANGUAGES
 from bot.conversation.core import command_menu
 from bot.conversation.messages import MAX_TEXT, Button, Delivery, Incoming, Kind, Reply
@@ -508,17 +508,11 @@ def api_urls(settings: Settings) -> tuple[str, str]:
     return base, files
 
 
-def default_request(*, pool: int, read_timeout: float) -> HTTPXRequest:
+def default_request(*, pool: int, read_timeout: float) -> AiohttpRequest:
     """Timeouts that fail fast enough for the outbox to take over; connection errors (the request
     never reached Telegram, so sending again cannot duplicate) are retried by the transport."""
-    transport = httpx.AsyncHTTPTransport(retries=3, limits=httpx.Limits(max_connections=pool))
-    return HTTPXRequest(
-        connection_pool_size=pool,
-        connect_timeout=5.0,
-        read_timeout=read_timeout,
-        write_timeout=10.0,
-        pool_timeout=5.0,
-        httpx_kwargs={"transport": transport},
+    return AiohttpRequest(
+        pool=pool, connect_timeout=5.0, read_timeout=read_timeout, write_timeout=10.0, pool_timeout=5.0
     )
 
 

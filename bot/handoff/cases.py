@@ -38,7 +38,9 @@ async def active_case(session: AsyncSession, user: User) -> Case | None:
     ).scalar_one_or_none()
 
 
-async def active_or_recent(session: AsyncSession, user: User, now: datetime) -> tuple[Case | None, Case | None]:
+async def active_or_recent(
+    session: AsyncSession, user: User, now: datetime
+) -> tuple[Case | None, Case | None]:
     """(the user's active case, the case closed within REOPEN_WITHIN), in one query: it is asked for
     every message a user writes."""
     found = (

@@ -1,0 +1,124 @@
+"""The Bot API transport (bot/channels/transport.py): what python-telegram-bot needs of it, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.channels import transport
+from bot.channels.transport import AiohttpRequest
+from tests.support.serving import QuietServer, listening_socket
+
+received: list[dict[str, str]] = []
+
+
+async def echo(request: Request) -> JSONResponse:
+    form = await request.form()
+    fields = {
+        key: value if isinstance(value, str) else (await value.read()).decode() for key, value in form.items()
+    }
+    received.append(fields)
+    if fields.get("sleep"):
+        await asyncio.sleep(float(fields["sleep"]))
+    return JSONResponse({"ok": True, "result": fields})
+
+
+@contextlib.asynccontextmanager
+async def serving(port: int = 0) -> AsyncIterator[str]:
+    sock = listening_socket(port)
+    server = QuietServer(
+        uvicorn.Config(Starlette(routes=[Route("/echo", echo, methods=["POST"])]), log_config=None)
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()  # it could not start: say why
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def request(read_timeout: float = 5.0) -> AiohttpRequest:
+    return AiohttpRequest(
+        pool=4, connect_timeout=2.0, read_timeout=read_timeout, write_timeout=2.0, pool_timeout=2.0
+    )
+
+
+def data(**fields: object) -> RequestData:
+    return RequestData([RequestParameter.from_input(name, value) for name, value in fields.items()])
+
+
+async def test_form_fields_go_out_as_python_telegram_bot_encodes_them() -> None:
+    client = request()
+    await client.initialize()
+    try:
+        async with serving() as url:
+            status, body = await client.do_request(f"{url}/echo", "POST", data(chat_id=42, text="Привет"))
+    finally:
+        await client.shutdown()
+    assert status == 200
+    assert b'"chat_id":"42"' in body
+    assert received[-1] == {"chat_id": "42", "text": "Привет"}
+
+
+async def test_a_slow_answer_is_a_timeout() -> None:
+    client = request(read_timeout=0.2)
+    await client.initialize()
+    try:
+        async with serving() as url:
+            with pytest.raises(TimedOut):
+                await client.do_request(f"{url}/echo", "POST", data(sleep="1"))
+    finally:
+        await client.shutdown()
+
+
+async def test_nobody_listening_is_a_network_error_after_trying_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(transport, "CONNECT_RETRY_DELAYS", (0.0, 0.0))
+    client = request()
+    await client.initialize()
+    try:
+        with listening_socket() as bound:  # bound, never listening: connections are refused
+            port = bound.getsockname()[1]
+            with pytest.raises(NetworkError):
+                await client.do_request(f"http://127.0.0.1:{port}/echo", "POST", data(text="x"))
+    finally:
+        await client.shutdown()
+
+
+async def test_a_server_that_comes_up_while_connecting_gets_the_request_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(transport, "CONNECT_RETRY_DELAYS", (0.3, 0.3, 0.3))
+    probe = listening_socket()
+    port = probe.getsockname()[1]
+    probe.close()
+    client = request()
+    await client.initialize()
+    received.clear()
+    try:
+        sending = asyncio.create_task(
+            client.do_request(f"http://127.0.0.1:{port}/echo", "POST", data(text="once"))
+        )
+        await asyncio.sleep(0.1)  # the first attempt is refused
+        async with serving(port):
+            status, _ = await sending
+    finally:
+        await client.shutdown()
+    assert status == 200
+    assert received == [{"text": "once"}]
