@@ -12,6 +12,7 @@ examples and intents that share n-grams with the question.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
@@ -58,25 +59,30 @@ class Matcher:
     ) -> None:
         self.topic_ids = topic_ids
         self.find_place = find_place
-        counted = [features(example.plain_text) for example in examples]
+        # Two passes over the examples (document frequencies, then vectors) instead of keeping every
+        # example's n-grams in between, and postings appended straight into typed arrays: the
+        # transient peak of building stayed in the process's memory for good (~70 MB of ~190 MB).
         document_frequency: Counter[str] = Counter()
-        for grams in counted:
-            document_frequency.update(grams.keys())
-        total = len(counted) + 1
+        for example in examples:
+            document_frequency.update(features(example.plain_text).keys())
+        total = len(examples) + 1
         self.idf = {gram: math.log(total / (count + 1)) + 1.0 for gram, count in document_frequency.items()}
 
         self.intent_of: list[str] = [example.intent for example in examples]
         self.intents = sorted(set(self.intent_of))
         # Plain loops with local names: this runs over every n-gram of every example at each
         # content reload, and must stay well under a second.
-        example_index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self.example_index: dict[str, tuple[array[int], array[float]]] = {}
         centroids: dict[str, dict[str, float]] = {intent: defaultdict(float) for intent in self.intents}
-        for number, grams in enumerate(counted):
+        for number, example in enumerate(examples):
             centroid = centroids[self.intent_of[number]]
-            for gram, weight in self._vector(grams).items():
-                example_index[gram].append((number, weight))
+            for gram, weight in self._vector(features(example.plain_text)).items():
+                postings = self.example_index.get(gram)
+                if postings is None:
+                    postings = self.example_index[gram] = (array("i"), array("d"))
+                postings[0].append(number)
+                postings[1].append(weight)
                 centroid[gram] += weight
-        self.example_index = dict(example_index)
         centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for intent, centroid in centroids.items():
             for gram, weight in _unit(centroid).items():
@@ -99,8 +105,10 @@ class Matcher:
         by_example: dict[int, float] = defaultdict(float)
         by_centroid: dict[str, float] = defaultdict(float)
         for gram, weight in query.items():
-            for number, other in self.example_index.get(gram, ()):
-                by_example[number] += weight * other
+            postings = self.example_index.get(gram)
+            if postings is not None:
+                for number, other in zip(*postings, strict=True):
+                    by_example[number] += weight * other
             for intent, other in self.centroid_index.get(gram, ()):
                 by_centroid[intent] += weight * other
         neighbours: dict[str, list[float]] = defaultdict(list)
