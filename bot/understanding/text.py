@@ -2,7 +2,9 @@
 
 `fold()` from the content model removes case, accents and punctuation. On top of that we unify
 letters that people type interchangeably: Arabic and Persian yeh/kaf/alef forms, Turkish dotless ı,
-and the Arabic tatweel, so "كيف" and "کیف" or "yangın" and "yangin" compare equal.
+and the Arabic tatweel, so "كيف" and "کیف" or "yangın" and "yangin" compare equal; and Arabic-Indic
+and Persian digits become ASCII digits, so "١١٢" and "۱۱۲" are "112" and "ماده ۲۴" is "ماده 24".
+(Alef with hamza or madda, hamza on waw or yeh and the diacritics lose their marks in `fold`'s NFKD.)
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ _UNIFY = str.maketrans(
         "ı": "i",  # Turkish dotless i
         "\u200c": " ",  # zero-width non-joiner (Persian half-space) separates word parts
     }
+    # Arabic-Indic (U+0660-0669) and Persian (U+06F0-06F9) digits -> 0-9: fold keeps them as they are
+    | {ord(digit): str(value) for value, digit in enumerate("٠١٢٣٤٥٦٧٨٩")}
+    | {ord(digit): str(value) for value, digit in enumerate("۰۱۲۳۴۵۶۷۸۹")}
 )
 
 

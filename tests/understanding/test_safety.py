@@ -117,6 +117,12 @@ def test_weak_cues_are_marked_weak() -> None:
     assert hit is not None and not hit.strong
 
 
+def test_the_emergency_number_in_arabic_or_persian_digits_is_the_same_cue() -> None:
+    for text in ("متى اتصل على ١١٢", "کی به ۱۱۲ زنگ بزنم"):
+        hit = check(text)
+        assert hit is not None and hit.category == "emergency" and not hit.strong
+
+
 def test_every_language_has_both_lists() -> None:
     from bot.content.model import LANGUAGES
     from bot.understanding.safety import KEYWORDS

@@ -92,6 +92,19 @@ def test_normalise_unifies_look_alike_letters() -> None:
     assert normalise("Yangın!") == normalise("yangin")
 
 
+def test_normalise_writes_arabic_and_persian_digits_as_ascii_digits() -> None:
+    assert normalise("اقامت ماده ۲۴") == normalise("اقامت ماده 24")  # Persian digits
+    assert normalise("اتصل ب١١٢") == normalise("اتصل ب112")  # Arabic-Indic digits
+    assert normalise("٠١٢٣٤٥٦٧٨٩ ۰۱۲۳۴۵۶۷۸۹") == "0123456789 0123456789"
+
+
+def test_normalise_drops_arabic_diacritics_tatweel_and_hamza_seats() -> None:
+    assert normalise("مُدَرِّسَة") == normalise("مدرسة")
+    assert normalise("كـــيف") == normalise("كيف")
+    assert normalise("أوسنابروك") == normalise("اوسنابروك")
+    assert normalise("آلمان") == normalise("المان")
+
+
 def test_the_district_is_recognised_as_such() -> None:
     assert names_district("ausländerbehörde landkreis osnabrück")
     assert names_district("vhs Osnabrücker Land")
