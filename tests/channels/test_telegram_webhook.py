@@ -4,14 +4,12 @@ Bot API posts, checks the secret token, and several workers can serve the same w
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from bot.channels.telegram import (
@@ -28,25 +26,7 @@ from bot.settings import Settings
 from bot.web.app import create_web_app
 from tests.channels.conftest import Starter, make_settings
 from tests.support.bot_api import TOKEN, BotApiServer
-from tests.support.serving import QuietServer, listening_socket
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI, port: int = 0) -> AsyncIterator[int]:
-    """The web app on a loopback port (a free one unless given), over real HTTP."""
-    sock = listening_socket(port)
-    server = QuietServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", ws="none"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()  # it could not start: say why
-        await asyncio.sleep(0.01)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+from tests.support.serving import serving
 
 
 def free_port() -> int:

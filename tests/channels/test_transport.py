@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -18,7 +15,7 @@ from telegram.request._requestparameter import RequestParameter
 
 from bot.channels import transport
 from bot.channels.transport import AiohttpRequest
-from tests.support.serving import QuietServer, listening_socket
+from tests.support.serving import listening_socket, serving
 
 received: list[dict[str, str]] = []
 
@@ -34,22 +31,7 @@ async def echo(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True, "result": fields})
 
 
-@contextlib.asynccontextmanager
-async def serving(port: int = 0) -> AsyncIterator[str]:
-    sock = listening_socket(port)
-    server = QuietServer(
-        uvicorn.Config(Starlette(routes=[Route("/echo", echo, methods=["POST"])]), log_config=None)
-    )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()  # it could not start: say why
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
+APP = Starlette(routes=[Route("/echo", echo, methods=["POST"])])
 
 
 def request(read_timeout: float = 5.0) -> AiohttpRequest:
@@ -66,8 +48,10 @@ async def test_form_fields_go_out_as_python_telegram_bot_encodes_them() -> None:
     client = request()
     await client.initialize()
     try:
-        async with serving() as url:
-            status, body = await client.do_request(f"{url}/echo", "POST", data(chat_id=42, text="Привет"))
+        async with serving(APP) as port:
+            status, body = await client.do_request(
+                f"http://127.0.0.1:{port}/echo", "POST", data(chat_id=42, text="Привет")
+            )
     finally:
         await client.shutdown()
     assert status == 200
@@ -79,9 +63,9 @@ async def test_a_slow_answer_is_a_timeout() -> None:
     client = request(read_timeout=0.2)
     await client.initialize()
     try:
-        async with serving() as url:
+        async with serving(APP) as port:
             with pytest.raises(TimedOut):
-                await client.do_request(f"{url}/echo", "POST", data(sleep="1"))
+                await client.do_request(f"http://127.0.0.1:{port}/echo", "POST", data(sleep="1"))
     finally:
         await client.shutdown()
 
@@ -116,7 +100,7 @@ async def test_a_server_that_comes_up_while_connecting_gets_the_request_once(
             client.do_request(f"http://127.0.0.1:{port}/echo", "POST", data(text="once"))
         )
         await asyncio.sleep(0.1)  # the first attempt is refused
-        async with serving(port):
+        async with serving(APP, port):
             status, _ = await sending
     finally:
         await client.shutdown()

@@ -8,17 +8,15 @@ and mark the tests `@pytest.mark.browser`. Chromium comes from `make browser` (a
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.async_api import BrowserContext, Page, Playwright, async_playwright
 from starlette.types import ASGIApp
 
-from tests.support.serving import QuietServer, listening_socket
+from tests.support.serving import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = (
@@ -74,19 +72,5 @@ async def page(browser_context: BrowserContext) -> Page:
 @contextlib.asynccontextmanager
 async def serve_app(app: ASGIApp) -> AsyncIterator[str]:
     """Serve an ASGI app on a free loopback port in this event loop; yields its base URL."""
-    sock = listening_socket()
-    port = sock.getsockname()[1]
-    server = QuietServer(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2)
-    )
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="web-under-test")
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
+    async with serving(app) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()

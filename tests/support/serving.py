@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import uvicorn
+from starlette.types import ASGIApp
 
 
 class QuietServer(uvicorn.Server):
@@ -29,3 +31,24 @@ def listening_socket(port: int = 0) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     return sock
+
+
+@contextlib.asynccontextmanager
+async def serving(app: ASGIApp, port: int = 0) -> AsyncIterator[int]:
+    """`app` on a loopback port (a free one unless given) in this event loop; yields the port."""
+    sock = listening_socket(port)
+    config = uvicorn.Config(
+        app, log_config=None, access_log=False, lifespan="off", ws="none", timeout_graceful_shutdown=2
+    )
+    server = QuietServer(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="app-under-test")
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # it could not start: say why
+            await asyncio.sleep(0.01)
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
