@@ -1,10 +1,11 @@
-"""The Rasa client and its circuit breaker, against an in-process fake transport (no network)."""
+"""The Rasa client and its circuit breaker, against a fake Rasa on a loopback port (real HTTP)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from bot.understanding.client import CircuitBreaker, RasaClient
@@ -23,23 +24,61 @@ def parse_result(intent: str, confidence: float, place: str | None = None) -> di
 
 
 class FakeRasa:
-    """Answers like Rasa's /model/parse, or fails the way a dead or sick server fails."""
+    """Answers like Rasa's /model/parse, or fails the way a dead or sick server fails. Plain asyncio
+    streams, so it can also hang up without an answer ("dropped") or never answer ("silent")."""
 
     def __init__(self) -> None:
-        self.mode = "up"  # up | refused | error | garbage
+        self.mode = "up"  # up | dropped | error | garbage | silent
         self.calls = 0
+        self.server: asyncio.Server | None = None
+        self.release = asyncio.Event()
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.calls += 1
-        assert request.url.path == "/model/parse"
-        if self.mode == "refused":
-            raise httpx.ConnectError("connection refused", request=request)
-        if self.mode == "error":
-            return httpx.Response(500, json={"error": "boom"})
-        if self.mode == "garbage":
-            return httpx.Response(200, content=b"<html>")
-        text = json.loads(request.content)["text"]
-        return httpx.Response(200, json=parse_result("jobcenter" if "job" in text else "greet", 0.9, "Melle"))
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                request_line, *header_lines = head.decode("latin-1").split("\r\n")
+                headers = dict(line.lower().split(": ", 1) for line in header_lines if ": " in line)
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.calls += 1
+                assert request_line.startswith("POST /model/parse ")
+                if self.mode == "dropped":
+                    break
+                if self.mode == "silent":
+                    await self.release.wait()
+                    break
+                status, content = 200, b""
+                if self.mode == "error":
+                    status, content = 500, b'{"error": "boom"}'
+                elif self.mode == "garbage":
+                    content = b"<html>"
+                else:
+                    text = json.loads(body)["text"]
+                    result = parse_result("jobcenter" if "job" in text else "greet", 0.9, "Melle")
+                    content = json.dumps(result).encode()
+                writer.write(
+                    f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(content)}\r\n\r\n".encode()
+                    + content
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
+
+    async def stop(self) -> None:
+        self.release.set()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
 
 
 def state_of(client: RasaClient) -> str:
@@ -56,8 +95,11 @@ class Clock:
 
 
 @pytest.fixture
-def fake() -> FakeRasa:
-    return FakeRasa()
+async def fake() -> AsyncIterator[FakeRasa]:
+    server = FakeRasa()
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture
@@ -68,11 +110,10 @@ def clock() -> Clock:
 @pytest.fixture
 def client(fake: FakeRasa, clock: Clock) -> RasaClient:
     return RasaClient(
-        "http://rasa.test",
+        fake.url,
         topic_ids=TOPICS,
         resolve_place=lambda value: "melle" if value == "Melle" else None,
         breaker=CircuitBreaker(failure_threshold=3, cooldown=10.0, clock=clock),
-        transport=httpx.MockTransport(fake),
     )
 
 
@@ -91,12 +132,24 @@ async def test_parse_turns_rasa_output_into_an_understanding(client: RasaClient)
     await client.aclose()
 
 
-async def test_refused_connections_are_retried_once_then_given_up(client: RasaClient, fake: FakeRasa) -> None:
-    fake.mode = "refused"
+async def test_a_dropped_connection_is_retried_once_then_given_up(client: RasaClient, fake: FakeRasa) -> None:
+    fake.mode = "dropped"
     assert await client.parse("hello") is None
     assert fake.calls == 2  # one retry
     assert client.stats.retries == 1 and client.stats.failures == 1
-    assert client.stats.last_error == "ConnectError"
+    assert client.stats.last_error == "ServerDisconnectedError"
+    await client.aclose()
+
+
+async def test_refused_connections_are_retried_once_then_given_up() -> None:
+    probe = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()  # nobody listens on that port any more
+    client = RasaClient(f"http://127.0.0.1:{port}", topic_ids=TOPICS)
+    assert await client.parse("hello") is None
+    assert client.stats.retries == 1 and client.stats.failures == 1
+    assert client.stats.last_error == "ClientConnectorError"
     await client.aclose()
 
 
@@ -110,7 +163,7 @@ async def test_server_errors_and_garbage_count_as_failures(client: RasaClient, f
 
 
 async def test_breaker_opens_probes_and_closes(client: RasaClient, fake: FakeRasa, clock: Clock) -> None:
-    fake.mode = "refused"
+    fake.mode = "dropped"
     for _ in range(3):
         assert await client.parse("hello") is None
     assert state_of(client) == "open"
@@ -132,14 +185,13 @@ async def test_breaker_opens_probes_and_closes(client: RasaClient, fake: FakeRas
     await client.aclose()
 
 
-async def test_slow_server_times_out_within_a_second() -> None:
-    async def slow(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("timed out", request=request)
-
-    client = RasaClient("http://rasa.test", topic_ids=TOPICS, transport=httpx.MockTransport(slow))
+async def test_slow_server_times_out_within_a_second(client: RasaClient, fake: FakeRasa) -> None:
+    fake.mode = "silent"
+    started = asyncio.get_running_loop().time()
     assert await client.parse("hello") is None
+    assert asyncio.get_running_loop().time() - started < 1.5
     assert client.stats.retries == 0  # a timeout has used up the time budget: no retry
-    assert client.stats.last_error == "ReadTimeout"
+    assert client.stats.last_error == "Timeout"
     await client.aclose()
 
 
@@ -152,31 +204,3 @@ def test_half_open_lets_one_probe_through_at_a_time(clock: Clock) -> None:
     assert not breaker.allow()  # a second caller while the probe is out
     breaker.record_success()
     assert breaker.state == "closed" and breaker.allow()
-
-
-async def test_a_server_that_never_answers_costs_at_most_about_a_second() -> None:
-    import asyncio
-    import time
-
-    connections: list[asyncio.StreamWriter] = []
-    release = asyncio.Event()
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.append(writer)
-        await release.wait()  # accept the request, never answer it
-        writer.close()
-        await writer.wait_closed()
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    client = RasaClient(f"http://127.0.0.1:{port}", topic_ids=TOPICS)
-    started = time.monotonic()
-    assert await client.parse("hello") is None
-    assert time.monotonic() - started < 1.5
-    assert client.stats.last_error == "ReadTimeout"
-    await client.aclose()
-    release.set()
-    server.close()
-    await server.wait_closed()
-    await asyncio.sleep(0.01)  # let the handler close its side
-    assert connections
