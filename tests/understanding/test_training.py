@@ -10,6 +10,7 @@ import yaml
 from bot.content.model import LANGUAGES, ContentBase
 from bot.understanding.model import CONVERSATION_INTENTS
 from bot.understanding.training import (
+    Example,
     all_examples,
     conversation_examples,
     fingerprint,
@@ -52,6 +53,23 @@ def test_split_holds_out_a_share_of_every_intent_and_language(
     held_out = Counter((e.intent, e.language) for e in test)
     assert all(held_out[e.intent, e.language] >= 1 for e in examples)
     assert split(examples, holdout=0.2, seed=1) == (train, test)  # reproducible
+
+
+def test_adding_examples_leaves_the_other_held_out_questions_where_they_were(
+    content: ContentBase, conversation_file: Path
+) -> None:
+    examples = all_examples(content, conversation_file)
+    _, before = split(examples, holdout=0.2, seed=13)
+    grown = [*examples, Example("eine ganz neue Frage", examples[0].intent, examples[0].language)]
+    _, after = split(grown, holdout=0.2, seed=13)
+    group = (examples[0].intent, examples[0].language)
+    others_before = [e for e in before if (e.intent, e.language) != group]
+    others_after = [e for e in after if (e.intent, e.language) != group]
+    assert others_after == others_before
+    old_in_group = {e for e in before if (e.intent, e.language) == group}
+    new_in_group = {e for e in after if (e.intent, e.language) == group and e in set(examples)}
+    assert len(old_in_group - new_in_group) <= 1  # the new question may take one held-out place
+    assert split(grown, holdout=0.2, seed=14) != split(grown, holdout=0.2, seed=13)
 
 
 def test_fingerprint_follows_every_input(tmp_path: Path) -> None:
