@@ -238,11 +238,10 @@ class Conversation:
             understanding, text, language=t.language, place_known=user.region is not None, content=content
         )
         self._log_in(turn, text, decision=decision)
-        case, recent = await cases.active_or_recent(turn.session, user, self.clock())
-        if case is None and recent is not None and decision.action not in ("smalltalk", "emergency"):
-            # Writing again within a few days of a closed case reopens it (a "thanks" does not).
-            await cases.reopen(turn.session, recent)
-            case = recent
+        # Writing again within a few days of a closed case reopens it (a "thanks" does not).
+        case = await cases.continuing_case(
+            turn.session, user, self.clock(), reopen_closed=decision.action not in ("smalltalk", "emergency")
+        )
         if case is not None:  # a person is on it: the message goes to the case, the bot steps back
             await cases.add_event(turn.session, case, "user_message", text)
             if decision.action == "emergency":  # safety first, even while a case is open

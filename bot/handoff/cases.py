@@ -29,20 +29,12 @@ REOPEN_WITHIN = timedelta(days=3)
 ACTIVE = ("open", "claimed")
 
 
-async def active_case(session: AsyncSession, user: User) -> Case | None:
-    """The user's open or claimed case: while there is one, the bot does not answer by itself."""
-    return (
-        await session.execute(
-            select(Case).where(Case.user_id == user.id, Case.status.in_(ACTIVE)).order_by(Case.id.desc())
-        )
-    ).scalar_one_or_none()
-
-
-async def active_or_recent(
-    session: AsyncSession, user: User, now: datetime
-) -> tuple[Case | None, Case | None]:
-    """(the user's active case, the case closed within REOPEN_WITHIN), in one query: it is asked for
-    every message a user writes."""
+async def continuing_case(
+    session: AsyncSession, user: User, now: datetime, *, reopen_closed: bool
+) -> Case | None:
+    """The user's open or claimed case (while there is one, the bot does not answer by itself); else,
+    if `reopen_closed`, their case closed within REOPEN_WITHIN, open again. One query: it is asked
+    for every message a user writes."""
     found = (
         await session.execute(
             select(Case).where(
@@ -61,7 +53,12 @@ async def active_or_recent(
             active = case if active is None or case.id > active.id else active
         elif recent is None or (case.closed_at, case.id) > (recent.closed_at, recent.id):
             recent = case
-    return active, recent
+    if active is None and recent is not None and reopen_closed:
+        recent.status, recent.closed_at, recent.outcome, recent.claimed_by = "open", None, None, None
+        session.add(CaseEvent(case=recent, kind="status", text="reopened"))
+        await session.flush()
+        return recent
+    return active
 
 
 async def open_case(
@@ -75,7 +72,7 @@ async def open_case(
 ) -> Case:
     """The user's active case, else the one closed within REOPEN_WITHIN (reopened), else a new one."""
     now = now or datetime.now(UTC)
-    case = await active_case(session, user) or await reopen_recent(session, user, now)
+    case = await continuing_case(session, user, now, reopen_closed=True)
     if case is None:
         case = Case(user_id=user.id, reason=reason, opened_at=now)
         session.add(case)
@@ -86,27 +83,6 @@ async def open_case(
     case.topics = ",".join(dict.fromkeys([*known, *topics]))[:255]
     await session.flush()
     return case
-
-
-async def reopen_recent(session: AsyncSession, user: User, now: datetime) -> Case | None:
-    """The user's case closed within REOPEN_WITHIN, open again (None when there is none)."""
-    case = (
-        await session.execute(
-            select(Case)
-            .where(Case.user_id == user.id, Case.status == "closed", Case.closed_at >= now - REOPEN_WITHIN)
-            .order_by(Case.closed_at.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if case is not None:
-        await reopen(session, case)
-    return case
-
-
-async def reopen(session: AsyncSession, case: Case) -> None:
-    case.status, case.closed_at, case.outcome, case.claimed_by = "open", None, None, None
-    session.add(CaseEvent(case=case, kind="status", text="reopened"))
-    await session.flush()
 
 
 async def add_event(session: AsyncSession, case: Case, kind: str, text: str) -> None:
