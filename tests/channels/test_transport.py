@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 from starlette.applications import Starlette
@@ -34,10 +36,17 @@ async def echo(request: Request) -> JSONResponse:
 APP = Starlette(routes=[Route("/echo", echo, methods=["POST"])])
 
 
-def request(read_timeout: float = 5.0) -> AiohttpRequest:
-    return AiohttpRequest(
+@contextlib.asynccontextmanager
+async def started(read_timeout: float = 5.0) -> AsyncIterator[AiohttpRequest]:
+    """The transport as python-telegram-bot uses it: initialized before, shut down after."""
+    client = AiohttpRequest(
         pool=4, connect_timeout=2.0, read_timeout=read_timeout, write_timeout=2.0, pool_timeout=2.0
     )
+    await client.initialize()
+    try:
+        yield client
+    finally:
+        await client.shutdown()
 
 
 def data(**fields: object) -> RequestData:
@@ -45,64 +54,47 @@ def data(**fields: object) -> RequestData:
 
 
 async def test_form_fields_go_out_as_python_telegram_bot_encodes_them() -> None:
-    client = request()
-    await client.initialize()
-    try:
-        async with serving(APP) as port:
-            status, body = await client.do_request(
-                f"http://127.0.0.1:{port}/echo", "POST", data(chat_id=42, text="Привет")
-            )
-    finally:
-        await client.shutdown()
+    async with started() as client, serving(APP) as port:
+        status, body = await client.do_request(
+            f"http://127.0.0.1:{port}/echo", "POST", data(chat_id=42, text="Привет")
+        )
     assert status == 200
     assert b'"chat_id":"42"' in body
     assert received[-1] == {"chat_id": "42", "text": "Привет"}
 
 
 async def test_a_slow_answer_is_a_timeout() -> None:
-    client = request(read_timeout=0.2)
-    await client.initialize()
-    try:
-        async with serving(APP) as port:
-            with pytest.raises(TimedOut):
-                await client.do_request(f"http://127.0.0.1:{port}/echo", "POST", data(sleep="1"))
-    finally:
-        await client.shutdown()
+    async with started(read_timeout=0.2) as client, serving(APP) as port:
+        with pytest.raises(TimedOut):
+            await client.do_request(f"http://127.0.0.1:{port}/echo", "POST", data(sleep="1"))
 
 
 async def test_nobody_listening_is_a_network_error_after_trying_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(transport, "CONNECT_RETRY_DELAYS", (0.0, 0.0))
-    client = request()
-    await client.initialize()
-    try:
-        with listening_socket() as bound:  # bound, never listening: connections are refused
-            port = bound.getsockname()[1]
+    # A socket bound but never listening: connections to its port are refused.
+    with listening_socket() as bound:
+        async with started() as client:
             with pytest.raises(NetworkError):
-                await client.do_request(f"http://127.0.0.1:{port}/echo", "POST", data(text="x"))
-    finally:
-        await client.shutdown()
+                await client.do_request(
+                    f"http://127.0.0.1:{bound.getsockname()[1]}/echo", "POST", data(text="x")
+                )
 
 
 async def test_a_server_that_comes_up_while_connecting_gets_the_request_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(transport, "CONNECT_RETRY_DELAYS", (0.3, 0.3, 0.3))
-    probe = listening_socket()
-    port = probe.getsockname()[1]
-    probe.close()
-    client = request()
-    await client.initialize()
+    with listening_socket() as probe:
+        port = probe.getsockname()[1]
     received.clear()
-    try:
+    async with started() as client:
         sending = asyncio.create_task(
             client.do_request(f"http://127.0.0.1:{port}/echo", "POST", data(text="once"))
         )
         await asyncio.sleep(0.1)  # the first attempt is refused
         async with serving(APP, port):
             status, _ = await sending
-    finally:
-        await client.shutdown()
     assert status == 200
     assert received == [{"text": "once"}]
