@@ -511,9 +511,7 @@ def api_urls(settings: Settings) -> tuple[str, str]:
 def default_request(*, pool: int, read_timeout: float) -> AiohttpRequest:
     """Timeouts that fail fast enough for the outbox to take over; connection errors (the request
     never reached Telegram, so sending again cannot duplicate) are retried by the transport."""
-    return AiohttpRequest(
-        pool=pool, connect_timeout=5.0, read_timeout=read_timeout, write_timeout=10.0, pool_timeout=5.0
-    )
+    return AiohttpRequest(pool=pool, connect_timeout=5.0, read_timeout=read_timeout, pool_timeout=5.0)
 
 
 def build_application(

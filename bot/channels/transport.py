@@ -29,13 +29,12 @@ class AiohttpRequest(BaseRequest):
         pool: int,
         connect_timeout: float,
         read_timeout: float,
-        write_timeout: float,
         pool_timeout: float,
     ) -> None:
+        # No write timeout: aiohttp has none of its own (sending the body counts towards the read).
         self.pool = pool
         self.connect_timeout = connect_timeout
         self._read_timeout = read_timeout
-        self.write_timeout = write_timeout
         self.pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
 
@@ -65,7 +64,6 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        # aiohttp has no separate write timeout: sending a request body is part of "connect to read".
         read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
         connect = self.connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
         pool = self.pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout

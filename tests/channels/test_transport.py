@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from telegram import InputFile
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
@@ -23,10 +24,11 @@ received: list[dict[str, str]] = []
 
 
 async def echo(request: Request) -> JSONResponse:
-    form = await request.form()
-    fields = {
-        key: value if isinstance(value, str) else (await value.read()).decode() for key, value in form.items()
-    }
+    async with request.form() as form:  # closes uploaded files afterwards
+        fields = {
+            key: value if isinstance(value, str) else (await value.read()).decode()
+            for key, value in form.items()
+        }
     received.append(fields)
     if fields.get("sleep"):
         await asyncio.sleep(float(fields["sleep"]))
@@ -39,9 +41,7 @@ APP = Starlette(routes=[Route("/echo", echo, methods=["POST"])])
 @contextlib.asynccontextmanager
 async def started(read_timeout: float = 5.0) -> AsyncIterator[AiohttpRequest]:
     """The transport as python-telegram-bot uses it: initialized before, shut down after."""
-    client = AiohttpRequest(
-        pool=4, connect_timeout=2.0, read_timeout=read_timeout, write_timeout=2.0, pool_timeout=2.0
-    )
+    client = AiohttpRequest(pool=4, connect_timeout=2.0, read_timeout=read_timeout, pool_timeout=2.0)
     await client.initialize()
     try:
         yield client
@@ -61,6 +61,17 @@ async def test_form_fields_go_out_as_python_telegram_bot_encodes_them() -> None:
     assert status == 200
     assert b'"chat_id":"42"' in body
     assert received[-1] == {"chat_id": "42", "text": "Привет"}
+
+
+async def test_a_file_goes_out_as_multipart() -> None:
+    async with started() as client, serving(APP) as port:
+        status, _ = await client.do_request(
+            f"http://127.0.0.1:{port}/echo",
+            "POST",
+            data(chat_id=42, document=InputFile(b"Anmeldung", filename="liste.txt")),
+        )
+    assert status == 200
+    assert received[-1] == {"chat_id": "42", "document": "Anmeldung"}
 
 
 async def test_a_slow_answer_is_a_timeout() -> None:
