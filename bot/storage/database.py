@@ -9,6 +9,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.storage import sqlite
+
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached; the message is the one line an operator needs."""
@@ -41,7 +43,7 @@ def ensure_sqlite_directory(url: str) -> None:
 # console waiting its turn is not noticed. (PostgreSQL keeps a pool: it has row locks.)
 # No rollback when the connection goes back to the pool: every session ends its own transaction
 # (commit, or rollback on close), and the extra round trip to aiosqlite's thread cost ~0.4 ms per
-# unit of work.
+# unit of work. Each statement is one such round trip, not four (bot/storage/sqlite.py).
 SQLITE_POOL = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60.0, "pool_reset_on_return": None}
 
 
@@ -49,8 +51,11 @@ def create_engine(url: str) -> AsyncEngine:
     ensure_sqlite_directory(url)
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True)
-    in_memory = make_url(url).database in (None, "", ":memory:")
-    engine = create_async_engine(url, **({} if in_memory else SQLITE_POOL))
+    parsed = make_url(url)
+    in_memory = parsed.database in (None, "", ":memory:")
+    engine = create_async_engine(
+        url, async_creator=sqlite.connector(parsed), **({} if in_memory else SQLITE_POOL)
+    )
     event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
     return engine
 
