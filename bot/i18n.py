@@ -47,6 +47,13 @@ def _catalog(language: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
 
 
+@cache
+def _locale(language: str) -> Locale:
+    # Parsing looks the locale's data up every time; a reply asks for it many times (every number,
+    # address and date in RTL text).
+    return Locale.parse(language)
+
+
 @dataclass(frozen=True)
 class Texts:
     """The UI strings and locale formatting for one language."""
@@ -55,11 +62,11 @@ class Texts:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.language)
+        return _locale(self.language)
 
     @property
     def rtl(self) -> bool:
-        return bool(self.locale.text_direction == "rtl")
+        return bool(_locale(self.language).text_direction == "rtl")
 
     def gettext(self, message: str) -> str:
         return _catalog(self.language).gettext(message)

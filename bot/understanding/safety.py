@@ -633,8 +633,9 @@ def _candidates(word: str) -> list[str]:
     return [word] + [word[len(p) :] for p in _PROCLITICS if word.startswith(p) and len(word) > len(p) + 1]
 
 
-def _word_matches(word: str, stem: _Stem) -> bool:
-    for candidate in _candidates(word):
+def _word_matches(candidates: list[str], stem: _Stem) -> bool:
+    """`candidates`: a word and the word without each particle it may start with (`_candidates`)."""
+    for candidate in candidates:
         if stem.whole:
             if candidate == stem.text:
                 return True
@@ -650,7 +651,7 @@ def _word_matches(word: str, stem: _Stem) -> bool:
     return False
 
 
-def _phrase_at(words: list[str], start: int, stems: tuple[_Stem, ...]) -> bool:
+def _phrase_at(words: list[list[str]], start: int, stems: tuple[_Stem, ...]) -> bool:
     position = start
     for number, stem in enumerate(stems):
         window = range(position, min(len(words), position + (1 if number == 0 else MAX_GAP + 1)))
@@ -667,14 +668,19 @@ _ORDER = sorted(_KEYWORDS, key=lambda k: (not k.strong, k.category != "violence"
 def check(text: str) -> SafetyHit | None:
     """The most telling urgent keyword in `text`, or None: strong before weak, and violence before
     emergency (it needs its own help line)."""
-    words = _prepare(text).split()
-    # Every stem that can match starts with the first letter of a word (or of a word without its
-    # attached Arabic-script particles), unless it may stand inside a word: skip the others early.
-    initials = {candidate[:1] for word in words for candidate in _candidates(word)}
+    # Each word with its forms without attached particles, worked out once for all keywords.
+    words = [_candidates(word) for word in _prepare(text).split()]
+    # A stem matches a word only where the word (or the word without its attached Arabic-script
+    # particles) starts with the stem's first letter, unless the stem may stand inside a word: so a
+    # keyword's phrase can only start at the words that begin with its first letter.
+    starts: dict[str, list[int]] = {}
+    for position, candidates in enumerate(words):
+        for initial in {candidate[:1] for candidate in candidates}:
+            starts.setdefault(initial, []).append(position)
+    everywhere = range(len(words))
     for keyword in _ORDER:
         first = keyword.stems[0]
-        if not first.inside and first.text[:1] not in initials:
-            continue
-        if any(_phrase_at(words, start, keyword.stems) for start in range(len(words))):
+        positions = everywhere if first.inside else starts.get(first.text[:1], ())
+        if any(_phrase_at(words, start, keyword.stems) for start in positions):
             return SafetyHit(keyword.category, keyword.strong, keyword.language, keyword.phrase)
     return None
