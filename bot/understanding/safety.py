@@ -111,7 +111,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             dying
             gas leak
             explosion
-            burglar
+            =burglar
             broke into
             broken into
             collapsed

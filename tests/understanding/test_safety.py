@@ -16,6 +16,7 @@ EMERGENCIES = [
     ("en", "my dad had a heart attack"),
     ("en", "i want to kill myself"),
     ("en", "the baby swallowed poison"),
+    ("en", "burglars are in our flat"),  # "=burglar": no typo tolerance, but its endings still count
     ("uk", "у сусідів пожежа"),
     ("uk", "мама без свідомості"),
     ("uk", "я хочу покінчити з собою"),
@@ -80,6 +81,7 @@ CALM = [
     ("tr", "randevu nasıl alınır"),
     ("tr", "ausländerbehörde açılış saatleri"),  # açılış folds to acilis, not "acil"
     ("tr", "ne yapıyor bu ofis"),  # yapıyor is one letter from yanıyor
+    ("tr", "buralarda cami var mı"),  # buralar (around here) is one letter from "burglar"
     ("fa", "چطور وقت بگیرم"),  # بگیرم is one letter from بمیرم
     ("ku", "tu bi kurdî dizanî"),  # dizanî starts like diz (thief)
     ("ku", "ez dixwazim erebeyekê bikirim"),  # bikirim is one letter from bimirim
