@@ -17,7 +17,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ from bot.storage.models import OutboxEntry, ProcessedUpdate, User
 from bot.understanding import service
 from bot.understanding.training import conversation_examples, topic_examples
 from tests.support.bot_api import TOKEN, BotApiServer, JSONDict
+from tests.support.serving import free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 VAR = PROJECT_ROOT / "var" / "bench"
@@ -96,12 +96,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rss_mb(pid: int) -> tuple[float, float]:

@@ -21,6 +21,7 @@ from bot.server.services import Services
 from bot.settings import Settings
 from tests.channels.conftest import make_settings
 from tests.support.bot_api import BotApiServer
+from tests.support.serving import free_port
 
 
 @pytest.fixture
@@ -96,12 +97,6 @@ async def test_an_unreachable_bot_api_prints_one_line_and_is_tried_again(
     assert len(lines) == 1
     assert lines[0].startswith(f"telegram: cannot reach the Bot API at http://127.0.0.1:{closed_port}/bot (")
     assert bot_api.token not in lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_wegweiser_run_answers_on_telegram_and_on_the_web(

@@ -4,7 +4,6 @@ Bot API posts, checks the secret token, and several workers can serve the same w
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,13 +25,7 @@ from bot.settings import Settings
 from bot.web.app import create_web_app
 from tests.channels.conftest import Starter, make_settings
 from tests.support.bot_api import TOKEN, BotApiServer
-from tests.support.serving import serving
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.serving import free_port, serving
 
 
 @pytest.fixture

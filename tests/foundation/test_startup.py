@@ -14,11 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.serving import free_port
 
 
 def environment(tmp_path: Path, content_dir: Path, **extra: str) -> dict[str, str]:

@@ -33,6 +33,13 @@ def listening_socket(port: int = 0) -> socket.socket:
     return sock
 
 
+def free_port() -> int:
+    """A loopback port that nothing listens on right now (for a server started in another process)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextlib.asynccontextmanager
 async def serving(app: ASGIApp, port: int = 0) -> AsyncIterator[int]:
     """`app` on a loopback port (a free one unless given) in this event loop; yields the port."""
