@@ -42,8 +42,8 @@ def ensure_sqlite_directory(url: str) -> None:
 # pool, in order, and each runs without interruption. Reads are a few milliseconds, so the web
 # console waiting its turn is not noticed. (PostgreSQL keeps a pool: it has row locks.)
 # No rollback when the connection goes back to the pool: every session ends its own transaction
-# (commit, or rollback on close), and the extra round trip to aiosqlite's thread cost ~0.4 ms per
-# unit of work. Each statement is one such round trip, not four (bot/storage/sqlite.py).
+# (commit, or rollback on close), so it would be a statement per unit of work for nothing.
+# Statements run on the event loop's thread, not aiosqlite's (bot/storage/sqlite.py).
 SQLITE_POOL = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60.0, "pool_reset_on_return": None}
 
 
