@@ -127,7 +127,8 @@ class Conversation:
                     log.info("update seen before; sending only what is still unsent")
                     return await outbox.reclaim_for_update(session, incoming.key)
                 session.add(ProcessedUpdate(key=incoming.key))
-            user = await self._user(session, incoming)
+            with session.no_autoflush:  # the lookup does not need the row above: it goes with the next flush
+                user = await self._user(session, incoming)
             detected = detect(incoming.text) if understanding is not None else None
             language = user.language or normalize_language(incoming.language_hint) or detected or "en"
             turn = Turn(session, user, texts(language), content, self.clock().astimezone(LOCAL_TIME))
@@ -238,10 +239,15 @@ class Conversation:
             understanding, text, language=t.language, place_known=user.region is not None, content=content
         )
         self._log_in(turn, text, decision=decision)
-        # Writing again within a few days of a closed case reopens it (a "thanks" does not).
-        case = await cases.continuing_case(
-            turn.session, user, self.clock(), reopen_closed=decision.action not in ("smalltalk", "emergency")
-        )
+        # Writing again within a few days of a closed case reopens it (a "thanks" does not). The
+        # message just logged need not be written before the lookup: it goes with the next flush.
+        with turn.session.no_autoflush:
+            case = await cases.continuing_case(
+                turn.session,
+                user,
+                self.clock(),
+                reopen_closed=decision.action not in ("smalltalk", "emergency"),
+            )
         if case is not None:  # a person is on it: the message goes to the case, the bot steps back
             await cases.add_event(turn.session, case, "user_message", text)
             if decision.action == "emergency":  # safety first, even while a case is open
