@@ -64,6 +64,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ertrinkt
             explosion
             gasgeruch
+            schmerz brust
+            brustschmerz
+            kopfverletzung
+            allergischer schock
+            ? rauch$
             einbrecher
             einbruch
             rettungsdienst
@@ -110,6 +115,14 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             life threatening
             dying
             gas leak
+            chest pain
+            pain chest
+            head injury
+            fell from
+            allergic shock
+            ? smoke from
+            ? smoke coming
+            ? full of smoke
             explosion
             =burglar
             broke into
@@ -152,6 +165,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             інсульт
             кровотеч
             тоне
+            біль груд
+            травма голови
+            ? дим$
             небезпека життя
             грабіжник
             вламується
@@ -194,6 +210,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             инсульт
             кровотеч
             тонет
+            боль груд
+            травма головы
+            ? дым$
             угроза жизни
             грабител
             ломится
@@ -231,6 +250,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             مغمى
             لا يتنفس
             ما عم يتنفس
+            مش عم يتنفس
+            مش قادر يتنفس
+            ينزف
+            وجع صدر
+            الم صدر
             نوبة قلبية
             جلطة
             نزيف
@@ -273,6 +297,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             baygın
             nefes almıyor
             kalp krizi
+            göğüs ağrı
+            göğsüm ağrı
+            ? duman
             felç
             kanama
             boğuluyor
@@ -310,6 +337,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             نفس نمیکش
             سکته
             خونریزی
+            درد سینه
+            ? دود$
             غرق
             خطر جانی
             اوردوز
@@ -341,6 +370,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             bêhna xwe nastîne
             bêhn nade
             krîza dil
+            êşa sîng
+            ? dûman
             xwîn
             xetera jiyanê
             doza zêde
@@ -387,7 +418,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             hit me
             beats me
             beat me
-            beaten
+            =beaten
             abusive
             rape
             raped
@@ -457,6 +488,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             اغتصب
             تحرش
             يعتدي
+            يعنف
             زواج بالاكراه
             خايفه من جوز
             اخاف من زوج
@@ -503,6 +535,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? خشونت
             ? تهدید
             ? آزار
+            ? اذیتم
             ? چاقو
             ? frauenhaus
             ? frauenberatung

@@ -17,6 +17,13 @@ EMERGENCIES = [
     ("en", "i want to kill myself"),
     ("en", "the baby swallowed poison"),
     ("en", "burglars are in our flat"),  # "=burglar": no typo tolerance, but its endings still count
+    ("de", "mein vater hat schmerzen in der brust"),
+    ("en", "my mum has chest pain and sweats"),
+    ("ar", "جدي عنده وجع بصدره"),
+    ("ar", "ايده عم ينزف ما عم يوقف"),
+    ("tr", "annemin göğüs ağrısı var"),
+    ("fa", "پدرم درد سینه داره"),
+    ("ku", "êşa sîngê bavê min heye"),
     ("uk", "у сусідів пожежа"),
     ("uk", "мама без свідомості"),
     ("uk", "я хочу покінчити з собою"),
@@ -82,6 +89,10 @@ CALM = [
     ("tr", "ausländerbehörde açılış saatleri"),  # açılış folds to acilis, not "acil"
     ("tr", "ne yapıyor bu ofis"),  # yapıyor is one letter from yanıyor
     ("tr", "buralarda cami var mı"),  # buralar (around here) is one letter from "burglar"
+    ("de", "kann ich mich dort beraten lassen"),  # beraten is one letter from "beaten"
+    ("de", "darf man in der wohnung rauchen"),  # rauchen (to smoke) is not Rauch (smoke)
+    ("en", "where can i smoke near the station"),
+    ("ar", "وين بقدر اشتري دخان"),  # دخان is also tobacco
     ("fa", "چطور وقت بگیرم"),  # بگیرم is one letter from بمیرم
     ("ku", "tu bi kurdî dizanî"),  # dizanî starts like diz (thief)
     ("ku", "ez dixwazim erebeyekê bikirim"),  # bikirim is one letter from bimirim
@@ -117,6 +128,16 @@ def test_case_and_accents_do_not_matter() -> None:
 def test_weak_cues_are_marked_weak() -> None:
     hit = check("wann rufe ich 112 an")
     assert hit is not None and not hit.strong
+
+
+@pytest.mark.parametrize(
+    "text", ["в під'їзді дим", "в подъезде дым", "überall rauch im flur", "smoke coming out"]
+)
+def test_smoke_is_a_weak_emergency_cue(text: str) -> None:
+    # Weak: "smoke" and its words also stand for smoking and tobacco; a confident reading of an
+    # everyday topic overrules it (the policy decides).
+    hit = check(text)
+    assert hit is not None and hit.category == "emergency" and not hit.strong
 
 
 def test_the_emergency_number_in_arabic_or_persian_digits_is_the_same_cue() -> None:
