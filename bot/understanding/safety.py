@@ -356,6 +356,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             heb daqurtand
             derman daqurtand
             vexwar paqij
+            paqij vexwar
+            sabûn vexwar
             ? heb vexwar
             acîl$
             ambulans
@@ -369,7 +371,19 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             bêhiş
             bêhna xwe nastîne
             bêhn nade
+            nefes nagire
+            nefes nade
             krîza dil
+            felç
+            dixeniq
+            xeniqî
+            teqîn
+            şewat
+            bêhna gaz
+            hişê xwe winda
+            =dimire
+            ket ranabe
+            ? lezgîn
             êşa sîng
             ? dûman
             xwîn
@@ -413,6 +427,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
         "en": """
             women's shelter
             womens shelter
+            ? safe house
+            ? pushed me
             hits me
             hitting me
             hit me
@@ -429,7 +445,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             afraid of husband
             scared of husband
             hurts me
-            womens shelter
             women s shelter
             116016
             116 016

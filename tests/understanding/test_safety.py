@@ -23,6 +23,10 @@ EMERGENCIES = [
     ("ar", "ايده عم ينزف ما عم يوقف"),
     ("tr", "annemin göğüs ağrısı var"),
     ("fa", "پدرم درد سینه داره"),
+    ("ku", "birayê min di çem de dixeniqe"),
+    ("ku", "li avahiyê şewat derket"),
+    ("ku", "keça min sabûna firaqan vexwar"),  # Kurmanji puts the object before the verb
+    ("ku", "dapîra min nefes nagire"),  # nefes (breath), as many Kurmanji speakers say it
     ("ku", "êşa sîngê bavê min heye"),
     ("uk", "у сусідів пожежа"),
     ("uk", "мама без свідомості"),
@@ -93,6 +97,8 @@ CALM = [
     ("de", "darf man in der wohnung rauchen"),  # rauchen (to smoke) is not Rauch (smoke)
     ("en", "where can i smoke near the station"),
     ("ar", "وين بقدر اشتري دخان"),  # دخان is also tobacco
+    ("ku", "kindergeld çiqas dem digire"),  # digire (takes) is one letter from dimire (is dying)
+    ("ku", "gazî min bike"),  # gazî (call) begins like gaz (gas)
     ("fa", "چطور وقت بگیرم"),  # بگیرم is one letter from بمیرم
     ("ku", "tu bi kurdî dizanî"),  # dizanî starts like diz (thief)
     ("ku", "ez dixwazim erebeyekê bikirim"),  # bikirim is one letter from bimirim
