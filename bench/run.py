@@ -88,6 +88,21 @@ class Phase:
         }
 
 
+class CpuMeter:
+    """CPU time that named processes spend during one phase, per message: what the phase costs each
+    of them, however busy the machine is."""
+
+    def __init__(self, **pids: int) -> None:
+        self.pids = pids
+        self.before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+    def per_message(self, messages: int) -> dict[str, float]:
+        return {
+            f"{name}_cpu_ms_per_message": round((cpu_seconds(pid) - self.before[name]) * 1000 / messages, 1)
+            for name, pid in self.pids.items()
+        }
+
+
 # --- raw Rasa --------------------------------------------------------------------------------------------
 
 
@@ -352,27 +367,13 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
             assert rasa.process is not None
             rasa_pid = rasa.process.pid
             print(f"rasa_raw: {users} clients × {per_user} …", flush=True)
-            rasa_cpu, harness_cpu = cpu_seconds(rasa_pid), cpu_seconds(os.getpid())
+            cpu = CpuMeter(rasa=rasa_pid, harness=os.getpid())
             raw = await rasa_raw(rasa.url, scripts)
-            raw.notes["rasa_cpu_ms_per_message"] = round(
-                (cpu_seconds(rasa_pid) - rasa_cpu) * 1000 / raw.messages, 1
-            )
-            raw.notes["harness_cpu_ms_per_message"] = round(
-                (cpu_seconds(os.getpid()) - harness_cpu) * 1000 / raw.messages, 1
-            )
+            raw.notes.update(cpu.per_message(raw.messages))
             print(f"bot: {users} users × {per_user} …", flush=True)
-            rasa_cpu, bot_cpu = cpu_seconds(rasa_pid), cpu_seconds(worker.pid)
-            harness_cpu = cpu_seconds(os.getpid())
+            cpu = CpuMeter(rasa=rasa_pid, harness=os.getpid(), bot=worker.pid)
             bot = await bot_users(server, database, scripts, 2_000_000, "bot")
-            bot.notes["harness_cpu_ms_per_message"] = round(
-                (cpu_seconds(os.getpid()) - harness_cpu) * 1000 / bot.messages, 1
-            )
-            bot.notes["rasa_cpu_ms_per_message"] = round(
-                (cpu_seconds(rasa_pid) - rasa_cpu) * 1000 / bot.messages, 1
-            )
-            bot.notes["bot_cpu_ms_per_message"] = round(
-                (cpu_seconds(worker.pid) - bot_cpu) * 1000 / bot.messages, 1
-            )
+            bot.notes.update(cpu.per_message(bot.messages))
             await attribute(server, database_url, bot)
             bot.notes["rss_mb_after"], bot.notes["peak_rss_mb"] = (round(v, 1) for v in rss_mb(worker.pid))
             print("one user each …", flush=True)
@@ -388,11 +389,9 @@ async def run(arguments: argparse.Namespace) -> dict[str, Any]:
             await asyncio.to_thread(rasa.stop)
             await bot_users(server, database, warm, 4_000_000, "warm")
             breaker = worker.read_stats().get("breaker", {})
-            bot_cpu = cpu_seconds(worker.pid)
+            cpu = CpuMeter(bot=worker.pid)
             degraded_loaded = await bot_users(server, database, scripts, 5_000_000, "degraded_loaded")
-            degraded_loaded.notes["bot_cpu_ms_per_message"] = round(
-                (cpu_seconds(worker.pid) - bot_cpu) * 1000 / degraded_loaded.messages, 1
-            )
+            degraded_loaded.notes.update(cpu.per_message(degraded_loaded.messages))
             await attribute(server, database_url, degraded_loaded)
             degraded_one = await bot_users(server, database, one_user, 6_000_000, "degraded")
             await attribute(server, database_url, degraded_one)
