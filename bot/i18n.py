@@ -66,7 +66,7 @@ class Texts:
 
     @property
     def rtl(self) -> bool:
-        return bool(_locale(self.language).text_direction == "rtl")
+        return bool(self.locale.text_direction == "rtl")
 
     def gettext(self, message: str) -> str:
         return _catalog(self.language).gettext(message)
