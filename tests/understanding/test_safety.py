@@ -178,3 +178,23 @@ def test_every_language_has_both_lists() -> None:
 def test_poisoning_and_shelter_cues(text: str, category: str) -> None:
     hit = check(text)
     assert hit is not None and hit.category == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nummer vom Giftnotruf",
+        "poison centre number",
+        "номер токсикологічного центру",
+        "телефон токсикологического центра",
+        "رقم مركز السموم",
+        "zehir danışma hattı numarası",
+        "شماره مرکز مسمومیت",
+        "hejmara navenda jehrê",
+    ],
+)
+def test_asking_for_the_poison_centre_is_an_emergency_in_every_language(text: str) -> None:
+    # Strong: whoever asks for the poison centre's number may have a poisoned child next to them. A
+    # weak cue let a confident reading overrule it ("رقم مركز السموم" read as the migration centre).
+    hit = check(text)
+    assert hit is not None and hit.category == "emergency" and hit.strong
