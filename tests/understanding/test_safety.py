@@ -61,6 +61,8 @@ EMERGENCIES = [
     ("tr", "arkadasim asiri doz aldi"),
     ("fa", "اوردوز کرده"),
     ("fa", "مادرم غش کرده"),
+    ("fa", "بچیم دوای زیاد خورد"),  # Dari: too much medicine
+    ("fa", "برادرم میگه خود کشی میکنم"),  # written apart
     ("ku", "doza zêde girt"),
 ]
 
@@ -75,6 +77,7 @@ VIOLENCE = [
     ("tr", "kocam beni dövüyor"),
     ("tr", "kocam beni dovuyor"),  # no diacritics
     ("fa", "شوهرم منو کتک میزنه"),
+    ("fa", "شوهرم مره لت و کوب میکنه"),  # Dari
     ("ku", "mêrê min li min dixe"),
 ]
 
@@ -102,6 +105,7 @@ CALM = [
     ("fa", "چطور وقت بگیرم"),  # بگیرم is one letter from بمیرم
     ("ku", "tu bi kurdî dizanî"),  # dizanî starts like diz (thief)
     ("ku", "ez dixwazim erebeyekê bikirim"),  # bikirim is one letter from bimirim
+    ("fa", "دوای سرماخوردگی از کجا بخرم"),  # medicine, without "too much"
 ]
 
 
@@ -134,6 +138,12 @@ def test_case_and_accents_do_not_matter() -> None:
 def test_weak_cues_are_marked_weak() -> None:
     hit = check("wann rufe ich 112 an")
     assert hit is not None and not hit.strong
+
+
+def test_the_police_in_dari_spelling_is_the_same_weak_cue() -> None:
+    for text in ("پلیس ره خبر کنین", "پولیس ره خبر کنین"):
+        hit = check(text)
+        assert hit is not None and hit.category == "emergency" and not hit.strong
 
 
 @pytest.mark.parametrize(
