@@ -114,8 +114,11 @@ def split(
         test += group[:count]
         train += group[count:]
     held_out = {_same_question(example) for example in test}
-    copies = [example for example in train if _same_question(example) in held_out]
-    return [example for example in train if _same_question(example) not in held_out], test + copies
+    learnt: list[Example] = []
+    copies: list[Example] = []
+    for example in train:
+        (copies if _same_question(example) in held_out else learnt).append(example)
+    return learnt, test + copies
 
 
 def _same_question(example: Example) -> tuple[str, str]:
