@@ -140,26 +140,26 @@ def test_weak_cues_are_marked_weak() -> None:
     assert hit is not None and not hit.strong
 
 
-def test_the_police_in_dari_spelling_is_the_same_weak_cue() -> None:
-    for text in ("پلیس ره خبر کنین", "پولیس ره خبر کنین"):
-        hit = check(text)
-        assert hit is not None and hit.category == "emergency" and not hit.strong
-
-
 @pytest.mark.parametrize(
-    "text", ["в під'їзді дим", "в подъезде дым", "überall rauch im flur", "smoke coming out"]
+    "text",
+    [
+        # "smoke" and its words also stand for smoking and tobacco
+        "в під'їзді дим",
+        "в подъезде дым",
+        "überall rauch im flur",
+        "smoke coming out",
+        # the emergency number in Arabic-Indic or Persian digits is the same cue as "112"
+        "متى اتصل على ١١٢",
+        "کی به ۱۱۲ زنگ بزنم",
+        # the police, in Iranian and in Dari spelling
+        "پلیس ره خبر کنین",
+        "پولیس ره خبر کنین",
+    ],
 )
-def test_smoke_is_a_weak_emergency_cue(text: str) -> None:
-    # Weak: "smoke" and its words also stand for smoking and tobacco; a confident reading of an
-    # everyday topic overrules it (the policy decides).
+def test_weak_emergency_cues(text: str) -> None:
+    # Weak: a confident reading of an everyday topic overrules them (the policy decides).
     hit = check(text)
     assert hit is not None and hit.category == "emergency" and not hit.strong
-
-
-def test_the_emergency_number_in_arabic_or_persian_digits_is_the_same_cue() -> None:
-    for text in ("متى اتصل على ١١٢", "کی به ۱۱۲ زنگ بزنم"):
-        hit = check(text)
-        assert hit is not None and hit.category == "emergency" and not hit.strong
 
 
 def test_every_language_has_both_lists() -> None:
