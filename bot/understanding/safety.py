@@ -27,6 +27,9 @@ Category = Literal["emergency", "violence"]
 # `stem$` is a whole word, not a beginning (diz "thief" vs dizanim "I know");
 # a line starting with `?` is a weak cue: it raises the alarm unless the NLU is confident about a
 # non-urgent topic (the policy decides). Keep the languages roughly parallel.
+# Each list ends with its language in Latin letters (Finglish, Arabizi, Russian and Ukrainian
+# transliteration), all `=`: romanized words have no one spelling to be a typo of, so the usual
+# variants are listed instead, and typo tolerance would reach everyday words (pozhar/pozhaluysta).
 KEYWORDS: dict[Category, dict[str, str]] = {
     "emergency": {
         "de": """
@@ -183,6 +186,19 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? поліці
             ? засіб для чищення
             токсиколог
+            =shvydku
+            =shvydka =dopomoh
+            =pozhezh
+            =horyt$
+            =samohub
+            =ne =dykha
+            =bez =svidom
+            =otrui
+            =otruy
+            =otrut
+            =krovotech
+            ? =politsi
+            ? =policij
         """,
         "ru": """
             проглоти таблет
@@ -231,6 +247,23 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? моющ
             токсиколог
             ? срочно
+            =skoruyu
+            =skoraya
+            =skoraja
+            =skoroj
+            =pozhar
+            =pojar
+            =samoubi
+            =ne =dysh
+            =bez =soznan
+            =otrav
+            =hochu =umeret
+            =khochu =umeret
+            =krovotech
+            =infarkt
+            ? =politsi
+            ? =policij
+            ? =srochno
         """,
         "ar": """
             ابتلع حبوب
@@ -277,6 +310,26 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? الشرطة
             ? مواد تنظيف
             سموم
+            =is3af
+            =es3af
+            =isaaf
+            =esaaf
+            =7ari2
+            =7ariq
+            =hariq
+            =inti7ar
+            =enti7ar
+            =tasamum
+            =tasammum
+            =ma =yetnaf
+            =ma =yitnaf
+            =mish =yetnaf
+            =msh =yetnaf
+            ? =shorta
+            ? =shurta
+            =shir =tanzif
+            =shrib =tanzif
+            ? =mawad =tanzif
         """,
         "tr": """
             ? hap yut
@@ -355,6 +408,28 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? پولیس
             ? ظرفشویی
             ? سفیدکننده
+            =orzhans
+            =orjans
+            =urjans
+            =atash$
+            =atash =gereft
+            =atish
+            =khodkosh
+            =khodkush
+            =khod =koshi
+            =bemiram
+            =masmoom
+            =masmum
+            =bihoosh
+            =bihush
+            =bihosh
+            =nafas =nemikesh
+            =khoonrizi
+            =khunrizi
+            =sakte$
+            =nafas =nemekash
+            =sefidkonand =khord
+            ? =sefidkonand
         """,
         "ku": """
             heb daqurtand
@@ -480,6 +555,13 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? ніж
             ? frauenhaus
             ? frauenberatung
+            =bye =mene
+            =byut =mene
+            =pobyv
+            =vdaryv
+            =zgvalt
+            =mene =bye
+            =mene =byut
         """,
         "ru": """
             женский приют
@@ -498,6 +580,15 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? нож
             ? frauenhaus
             ? frauenberatung
+            =bet =menya
+            =byot =menya
+            =bjot =menja
+            =izbil
+            =udaril
+            =iznasil
+            =menya =bet
+            =menya =byot
+            =menja =bjot
         """,
         "ar": """
             يضربني
@@ -519,6 +610,21 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? سكين
             ? frauenhaus
             ? frauenberatung
+            =yedrobni
+            =yedrabni
+            =yidrubni
+            =yodrobni
+            =bidrobni
+            =darabni
+            =dharabni
+            =yidhrub
+            =yudhrub
+            =yadhrub
+            =ightisab
+            =eghtisab
+            =ightesab
+            =ta7arosh
+            =ta7arush
         """,
         "tr": """
             dövüyor
@@ -559,6 +665,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? چاقو
             ? frauenhaus
             ? frauenberatung
+            =mano =zad
+            =kotak
+            =tajavoz
+            ? =khoshoonat
+            ? =khoshunat
         """,
         "ku": """
             li min dide

@@ -64,6 +64,18 @@ EMERGENCIES = [
     ("fa", "بچیم دوای زیاد خورد"),  # Dari: too much medicine
     ("fa", "برادرم میگه خود کشی میکنم"),  # written apart
     ("ku", "doza zêde girt"),
+    # in Latin letters: Finglish, Arabizi, Russian and Ukrainian transliteration
+    ("fa", "komak khoone atash gerefte"),
+    ("fa", "babam bihoosh shode"),
+    ("fa", "mikham khodkoshi konam"),
+    ("ar", "bidi es3af bsor3a"),
+    ("ar", "fi 7ari2 bel binaye"),
+    ("ar", "ibni ma 3am yetnaffas"),
+    ("ru", "vyzovite skoruyu pozhaluysta"),
+    ("ru", "u sosedey pozhar"),
+    ("ru", "rebenok otravilsya tabletkami"),
+    ("uk", "potribna shvydka dopomoha"),
+    ("uk", "mama bez svidomosti"),
 ]
 
 VIOLENCE = [
@@ -79,6 +91,14 @@ VIOLENCE = [
     ("fa", "شوهرم منو کتک میزنه"),
     ("fa", "شوهرم مره لت و کوب میکنه"),  # Dari
     ("ku", "mêrê min li min dixe"),
+    # in Latin letters
+    ("fa", "shoharam mano zad"),
+    ("ar", "jawzi yedrobni kel yom"),
+    ("ar", "zawji yidhrubni kul yom"),  # Iraqi: dh
+    ("ru", "muzh bet menya"),
+    ("ru", "muzh menya bet chto delat"),
+    ("uk", "cholovik mene bye"),
+    ("uk", "cholovik bye mene"),
 ]
 
 CALM = [
@@ -106,6 +126,14 @@ CALM = [
     ("ku", "tu bi kurdî dizanî"),  # dizanî starts like diz (thief)
     ("ku", "ez dixwazim erebeyekê bikirim"),  # bikirim is one letter from bimirim
     ("fa", "دوای سرماخوردگی از کجا بخرم"),  # medicine, without "too much"
+    # in Latin letters, and words that begin like a romanized cue
+    ("fa", "jobcenter kojast"),
+    ("ar", "kif a3mel termin bel jobcenter"),
+    ("ru", "gde sdelat anmeldung"),
+    ("en", "short question about the kita"),  # "short" is one letter from Arabizi "shorta" (police)
+    ("tr", "harika teşekkürler"),  # harika is not Arabizi hariq (fire)
+    ("ru", "soedinite s operatorom pozhaluysta"),  # pozhaluysta is one letter from pozhar (fire)
+    ("ar", "ma a3rif iza masmu7li ashtghel"),  # masmu7 (allowed) begins like masmum (poisoned)
 ]
 
 
