@@ -3,7 +3,9 @@
 lingua-language-detector knows seven of them; Kurmanji (Latin-script Kurdish) it does not know,
 so we look for Kurmanji cue words first. Letters only one of two close languages uses decide
 between them before any statistics (Ukrainian і ї є ґ vs Russian ы э ъ ё; Persian پ چ ژ گ ک ی vs
-Arabic ة ي ك ى; Turkish ı ğ vs Kurmanji ê î û). German office words that people use in every
+Arabic ة ي ك ى; Turkish ı ğ vs Kurmanji ê î û). Persian, Arabic, Russian and Ukrainian typed in Latin
+letters (Finglish, Arabizi, transliteration) are told by their everyday words, which lingua's
+models do not know (they read such text as German, English or Turkish). German office words that people use in every
 language ("Jobcenter nerede?") are left out before lingua looks at the text. Short texts that
 stand verbatim among the example questions of exactly one language are taken from there.
 
@@ -67,6 +69,44 @@ RUSSIAN_LETTERS = frozenset("ыэъё")
 UKRAINIAN_WORDS = _words("що як де чи це мені дякую будь ласка коли можна треба потрібно")
 RUSSIAN_WORDS = _words("что как где это мне спасибо пожалуйста когда можно нужно")
 SHARED_WORD_LANGUAGES = 3  # a word found in the examples of this many languages tells nothing
+# Persian, Arabic, Russian and Ukrainian typed in Latin letters (Finglish, Arabizi, transliteration),
+# as on a German phone keyboard: everyday words of each that are not words of de, en, tr or ku.
+ROMANIZED_CUES = {
+    "fa": _words(
+        """
+        chetori chetor chejori chejoori koja kojast kojas kuja kujast mikham mikhaam mikhay mikhaim
+        mekhaham mekhayum mitoonam mitunam mitanam mitanum metanum mitonam chikar chekar konam kunam
+        kunum bokonam begiram bigiram bigirum baraye mishe nemishe mesha nemitoonam nadaram daram
+        dara kheili kheyli khoobi mamnoon mamnun lotfan komakam komak bayad chand chera chi
+        nemidoonam nemifamam rakam kodom kodoom mikone mikonan mekona shoda shuda amada khana bacham
+        tiflam vaght mashwara kasi khodahafez eghamat
+        """
+    ),
+    "ar": _words(
+        """
+        shu shou kif keef kifak bidi biddi bidna badi bdi andi momken mumken shukran shokran marhaba
+        ahlan yalla shlon shlonak shinu shno aku maku ween ibni ebni binti jawzi zawji bel bil lil
+        shsawi algi ajani iza eza bbalash
+        """
+    ),
+    "ru": _words(
+        """
+        kak gde chto shto mne menya nuzhno nuzhen nuzhny nado mozhno pozhaluysta pozhalujsta spasibo
+        skolko kogda pochemu zdravstvuyte privet khochu hochu kuda moy moya delat sdelat poluchit esli
+        dlya kakie kakoy chem kto pomogite pomoshch rebenok rebenka vrach zapisat zapisatsya podat
+        poka posle bolshoe rabotu
+        """
+    ),
+    "uk": _words(
+        """
+        yak shcho meni mene treba potribno mozhna dyakuyu diakuiu dyakuiu koly chy pryvit vitayu laska
+        khochu hochu robyty zrobyty otrymaty znayty znaity kudy moyi dlia tse yaki yaku yakyi dytyna
+        dytynu pislia zhyvu dopomoha dopomozhit dopomohu pytannia buvai pobachennia tykh khto
+        """
+    ),
+}
+# Arabizi writes ع, ح, ق as 3, 7, 9 inside a word ("ma3", "ta7arosh", "3omri"); not "3rd", "2027ye".
+ARABIZI_LETTER = re.compile(r"[a-z][379][a-z]|[a-z]{2}[379]$|^[379][a-z]{3,}")
 PERSIAN_LETTERS = frozenset("پچژگکی")
 ARABIC_LETTERS = frozenset("ةيكى")
 
@@ -161,6 +201,9 @@ def _by_letters(words: list[str]) -> str | None:
     """Decide from letters or cue words that only one of our languages uses, if any."""
     letters = set("".join(words))
     latin_words = [word for word in words if _is_latin(word)]
+    in_latin_letters = all(_is_latin(word) or not any(ch.isalpha() for ch in word) for word in words)
+    if latin_words and in_latin_letters and (romanized := _romanized(words)) is not None:
+        return romanized
     if latin_words and len(latin_words) * 2 >= len(words) and not letters & NOT_KURMANJI_LETTERS:
         cues = sum(word in KURMANJI_CUES for word in latin_words)
         # ê, î, û: no German, English or Turkish word we expect has them; Kurmanji has them everywhere.
@@ -176,6 +219,19 @@ def _by_letters(words: list[str]) -> str | None:
         return "fa"
     if letters & ARABIC_LETTERS and not letters & PERSIAN_LETTERS:
         return "ar"
+    return None
+
+
+def _romanized(words: list[str]) -> str | None:
+    """Persian, Arabic, Russian or Ukrainian in Latin letters, when its cue words outnumber those of
+    each other one and of Kurmanji."""
+    cues = {language: sum(word in found for word in words) for language, found in ROMANIZED_CUES.items()}
+    cues["ar"] += sum(bool(ARABIZI_LETTER.search(word)) for word in words)
+    kurmanji = sum(word in KURMANJI_CUES for word in words)
+    language, count = max(cues.items(), key=lambda item: item[1])
+    others = max([kurmanji] + [n for other, n in cues.items() if other != language])
+    if count > others:
+        return language
     return None
 
 
