@@ -199,6 +199,13 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =krovotech
             ? =politsi
             ? =policij
+            =bil =hrud
+            =bil =grud
+            =vypy =khimi
+            =vypy =himi
+            =poranen
+            ? =avari
+            ? =terminovo
         """,
         "ru": """
             проглоти таблет
@@ -264,6 +271,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? =politsi
             ? =policij
             ? =srochno
+            =gorit
+            =gorim
+            =proglot =tablet
+            =naglotal
+            ? =srotschno
+            ? =avari
         """,
         "ar": """
             ابتلع حبوب
@@ -330,6 +343,14 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =shir =tanzif
             =shrib =tanzif
             ? =mawad =tanzif
+            =bila3 =7ubub
+            =bala3 =7ubub
+            =bila3 =dawa
+            =bala3 =dawa
+            =yeksor =bab
+            =yiksir =bab
+            ? =7ubub
+            ? =7bub
         """,
         "tr": """
             ? hap yut
@@ -341,7 +362,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ambulans
             yangın
             =yanıyor
-            intihar
+            =intihar
             kendimi öldür
             ölmek istiyorum
             yaşamak istemiyorum
@@ -430,6 +451,13 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =nafas =nemekash
             =sefidkonand =khord
             ? =sefidkonand
+            =dard =sine
+            =dard =sina
+            =bihal
+            ? =ghors =khord
+            ? =qors =khord
+            ? =dawa =khord
+            ? =daru =khord
         """,
         "ku": """
             heb daqurtand
@@ -562,6 +590,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =zgvalt
             =mene =bye
             =mene =byut
+            =bje$
         """,
         "ru": """
             женский приют
@@ -625,6 +654,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =ightesab
             =ta7arosh
             =ta7arush
+            =bi2telni
+            =yi2telni
+            =ye2telni
+            ? =bihadedni
+            ? =yhaddidni
+            ? =yhadedni
         """,
         "tr": """
             dövüyor

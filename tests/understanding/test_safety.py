@@ -76,6 +76,10 @@ EMERGENCIES = [
     ("ru", "rebenok otravilsya tabletkami"),
     ("uk", "potribna shvydka dopomoha"),
     ("uk", "mama bez svidomosti"),
+    ("fa", "pedaram dard e sine dare"),
+    ("uk", "dytyna vypyla khimiiu"),
+    ("ru", "u nas gorit kuhnja"),
+    ("ar", "ibni bala3 7ubub"),
 ]
 
 VIOLENCE = [
@@ -134,6 +138,7 @@ CALM = [
     ("tr", "harika teşekkürler"),  # harika is not Arabizi hariq (fire)
     ("ru", "soedinite s operatorom pozhaluysta"),  # pozhaluysta is one letter from pozhar (fire)
     ("ar", "ma a3rif iza masmu7li ashtghel"),  # masmu7 (allowed) begins like masmum (poisoned)
+    ("ar", "il intithar bil auslenderbehorde shgad"),  # Iraqi intithar (waiting) is one letter from intihar
 ]
 
 
