@@ -458,6 +458,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? =qors =khord
             ? =dawa =khord
             ? =daru =khord
+            =khodamo =mikosh
+            =khodam =ro =mikosh
         """,
         "ku": """
             heb daqurtand
@@ -705,6 +707,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =tajavoz
             ? =khoshoonat
             ? =khoshunat
+            =mikoshamet
+            =mikoshadet
+            ? =tahdid
         """,
         "ku": """
             li min dide

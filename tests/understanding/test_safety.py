@@ -77,6 +77,7 @@ EMERGENCIES = [
     ("uk", "potribna shvydka dopomoha"),
     ("uk", "mama bez svidomosti"),
     ("fa", "pedaram dard e sine dare"),
+    ("fa", "mikham khodamo mikosham"),
     ("uk", "dytyna vypyla khimiiu"),
     ("ru", "u nas gorit kuhnja"),
     ("ar", "ibni bala3 7ubub"),
@@ -99,6 +100,7 @@ VIOLENCE = [
     ("fa", "shoharam mano zad"),
     ("ar", "jawzi yedrobni kel yom"),
     ("ar", "zawji yidhrubni kul yom"),  # Iraqi: dh
+    ("fa", "shoharam gofte mikoshamet"),
     ("ru", "muzh bet menya"),
     ("ru", "muzh menya bet chto delat"),
     ("uk", "cholovik mene bye"),
