@@ -3,9 +3,9 @@
 lingua-language-detector knows seven of them; Kurmanji (Latin-script Kurdish) it does not know,
 so we look for Kurmanji cue words first. Letters only one of two close languages uses decide
 between them before any statistics (Ukrainian і ї є ґ vs Russian ы э ъ ё; Persian پ چ ژ گ ک ی vs
-Arabic ة ي ك ى; Turkish ı ğ vs Kurmanji ê î û). Persian, Arabic, Russian and Ukrainian typed in Latin
-letters (Finglish, Arabizi, transliteration) are told by their everyday words, which lingua's
-models do not know (they read such text as German, English or Turkish). German office words that people use in every
+Arabic ة ي ك ى; Turkish ı ğ vs Kurmanji ê î û). Persian, Arabic, Russian and Ukrainian typed in
+Latin letters (Finglish, Arabizi, transliteration) are told by their everyday words: lingua's models
+read such text as German, English or Turkish. German office words that people use in every
 language ("Jobcenter nerede?") are left out before lingua looks at the text. Short texts that
 stand verbatim among the example questions of exactly one language are taken from there.
 
