@@ -522,7 +522,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             stalking
             zwangsheirat
             angst vor *mann
-            frauenhaus
             116016
             116 016
             ? *gewalt
@@ -577,7 +576,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ґвалт
             домагання
             боюся чоловіка
-            притулок для жінок
             116016
             ? насильств
             ? насилля
@@ -604,7 +602,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             изнасил
             домогатель
             боюсь мужа
-            приют для женщин
             116016
             ? насили
             ? угрожа
