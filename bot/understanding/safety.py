@@ -67,6 +67,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ertrinkt
             explosion
             gasgeruch
+            riecht nach gas
+            gas riecht
+            batterie verschluckt
+            knopfzelle verschluckt
             schmerz brust
             brustschmerz
             kopfverletzung
@@ -118,6 +122,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             life threatening
             dying
             gas leak
+            smell gas
+            smells gas
+            gas smell
+            swallowed battery
+            swallowed button battery
             chest pain
             pain chest
             head injury
@@ -145,6 +154,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
         """,
         "uk": """
             ковтну таблет
+            наковта
+            ковтну батар
+            проковтну батар
+            пахне газ
+            запах газ
+            перекосило облич
             проковтну таблет
             випи засіб для
             випи миючий
@@ -212,6 +227,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             выпи моющ
             выпи средство для
             наглотал
+            проглоти батар
+            пахнет газ
+            запах газ
+            перекосило лиц
             экстрен
             =скорую
             =скорой
@@ -267,6 +286,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =hochu =umeret
             =khochu =umeret
             =krovotech
+            =bol =grud
             =infarkt
             ? =politsi
             ? =policij
@@ -286,6 +306,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             طوارئ
             اسعاف
             حريق
+            ريحة غاز
+            رائحة غاز
+            بلع بطارية
             نار$
             انتحار
             انتحر
@@ -361,6 +384,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             acilen
             ambulans
             yangın
+            silah sesi
+            gaz kok
+            pil yut
             =yanıyor
             =intihar
             kendimi öldür
@@ -400,6 +426,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             وایتکس خورد
             مواد شوینده خورد
             اورژانس
+            نمیخواهم زنده
+            یک طرف رویش
+            بوی گاز
+            باتری قورت
             آمبولانس
             آتش
             آتیش
@@ -482,6 +512,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             bêhn nade
             nefes nagire
             nefes nade
+            nefes nake
+            nikare nefes
+            nikarim nefes
+            sîng diêş
             krîza dil
             felç
             dixeniq
@@ -571,6 +605,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             б'ють
             бʼє$
             побив
+            вбє$
+            вб'є$
+            вбʼє$
+            вб'ю$
+            вбю$
+            вбити мене
             вдарив
             згвалт
             ґвалт
@@ -598,6 +638,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             бьет
             бьют
             избил
+            убьет$
+            убью$
+            убить меня
             ударил
             изнасил
             домогатель
@@ -617,6 +660,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =menya =bet
             =menya =byot
             =menja =bjot
+            =ugrozhaet =ubit
         """,
         "ar": """
             يضربني
@@ -659,9 +703,15 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? =bihadedni
             ? =yhaddidni
             ? =yhadedni
+            =ydrobni
+            =yedrobni
+            =ydrabni
+            =darabni
         """,
         "tr": """
             dövüyor
+            boğmaya çalış
+            beni boğ
             dövül
             =dövdü
             vurdu
@@ -685,6 +735,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             لت کوب
             منو میزن
             منو زد
+            مره میزن
+            مرا میزن
+            منو میکش
+            مره میکش
+            تره میکش
+            ترا میکش
             مادرمو میزن
             mano mizan
             تجاوز
@@ -713,6 +769,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             li min dixe
             li min xist
             li min didin
+            li min dixin
+            te bikujim
+            min bikuje
             lêdide
             lêxist
             destdirêjî

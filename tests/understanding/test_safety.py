@@ -64,6 +64,23 @@ EMERGENCIES = [
     ("fa", "بچیم دوای زیاد خورد"),  # Dari: too much medicine
     ("fa", "برادرم میگه خود کشی میکنم"),  # written apart
     ("ku", "doza zêde girt"),
+    # gas, swallowed batteries, stroke signs, gunshots (added with the keywords of step 10)
+    ("de", "es riecht nach gas im treppenhaus"),
+    ("en", "it smells of gas in our kitchen"),
+    ("uk", "в підїзді дуже пахне газом"),
+    ("ru", "в квартире запах газа"),
+    ("ar", "في ريحة غاز بالمطبخ"),
+    ("tr", "mutfakta gaz kokusu var"),
+    ("fa", "تو خونه بوی گاز میاد"),
+    ("de", "mein kind hat eine batterie verschluckt"),
+    ("en", "my son swallowed a battery"),
+    ("uk", "син проковтнув батарейку"),
+    ("ru", "ребенок проглотил батарейку"),
+    ("tr", "oğlum pil yuttu"),
+    ("uk", "мама наковталась пігулок"),
+    ("ru", "у отца перекосило лицо"),
+    ("ku", "bavê min nikare nefes bigire"),
+    ("tr", "dışarıda silah sesi var"),
     # in Latin letters: Finglish, Arabizi, Russian and Ukrainian transliteration
     ("fa", "komak khoone atash gerefte"),
     ("fa", "babam bihoosh shode"),
@@ -96,6 +113,14 @@ VIOLENCE = [
     ("fa", "شوهرم منو کتک میزنه"),
     ("fa", "شوهرم مره لت و کوب میکنه"),  # Dari
     ("ku", "mêrê min li min dixe"),
+    # threats to kill, strangling, Dari and Kurmanji plural forms (step 10)
+    ("uk", "він сказав що вб'є мене"),
+    ("ru", "он сказал что убьет меня"),
+    ("tr", "kocam beni boğmaya çalıştı"),
+    ("fa", "شوهرم مره میزنه"),
+    ("fa", "گفته تره میکشم"),
+    ("ku", "mêrê min got ez ê te bikujim"),
+    ("ku", "birayên min li min dixin"),
     # in Latin letters
     ("fa", "shoharam mano zad"),
     ("ar", "jawzi yedrobni kel yom"),
@@ -105,6 +130,7 @@ VIOLENCE = [
     ("ru", "muzh menya bet chto delat"),
     ("uk", "cholovik mene bye"),
     ("uk", "cholovik bye mene"),
+    ("ar", "jawzi ydrobni"),
 ]
 
 CALM = [
@@ -141,6 +167,9 @@ CALM = [
     ("ru", "soedinite s operatorom pozhaluysta"),  # pozhaluysta is one letter from pozhar (fire)
     ("ar", "ma a3rif iza masmu7li ashtghel"),  # masmu7 (allowed) begins like masmum (poisoned)
     ("ar", "il intithar bil auslenderbehorde shgad"),  # Iraqi intithar (waiting) is one letter from intihar
+    ("tr", "boğazım ağrıyor hangi doktora gideyim"),  # boğaz (throat) begins like boğ (strangle)
+    ("de", "wie melde ich gas und strom an"),
+    ("fa", "قبض گاز رو کجا پرداخت کنم"),
 ]
 
 
