@@ -63,6 +63,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             keine luft
             herzinfarkt
             schlaganfall
+            gesicht hängt
+            plötzlich nicht sprechen
+            leben beenden
+            pilze gegessen
+            giftige pilze
+            fruchtblase geplatzt
             blutet
             ertrinkt
             explosion
@@ -108,6 +114,14 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             suicid
             kill myself
             end my life
+            end his life
+            end her life
+            face drooping
+            suddenly cant speak
+            ate mushrooms
+            ate wild mushrooms
+            water broke
+            waters broke
             want to die
             dont want to live
             poison
@@ -160,6 +174,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             пахне газ
             запах газ
             перекосило облич
+            раптом не може говор
+            покінчити з життям
+            наїл гриб
+            отруїв гриб
+            відійшли води
             проковтну таблет
             випи засіб для
             випи миючий
@@ -231,6 +250,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             пахнет газ
             запах газ
             перекосило лиц
+            вдруг не может говор
+            покончить с жизнью
+            съел гриб
+            наелся гриб
+            поел гриб
+            отошли воды
             экстрен
             =скорую
             =скорой
@@ -312,6 +337,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             نار$
             انتحار
             انتحر
+            ينهي حيات
+            تنهي حيات
+            انهي حيات
+            وجهه مال
+            اكل فطر
             اقتل نفسي
             تسمم
             شرب سم
@@ -401,6 +431,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             göğsüm ağrı
             ? duman
             felç
+            yüzü kaydı
+            aniden konuşamı
+            hayatıma son ver
+            hayatına son ver
+            mantar yedi
+            suyum geldi
             kanama
             boğuluyor
             hayati tehlike
@@ -434,6 +470,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             آتش
             آتیش
             خودکشی
+            به زندگیم پایان
+            یک طرف صورت
+            یکدفعه گپ زده نمیتان
+            قارچ خورد
+            سماروغ خورد
+            کیسه آب پاره
             خودم را بکشم
             =بمیرم
             نمیخوام زنده
@@ -504,6 +546,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             dişewit
             xwekuştin
             xwe bikujim
+            dawî li jiyana xwe
+            rûyê xwar
+            nişka nikare biaxiv
+            kivark xwar
+            ava wê hat
             =bimirim
             naxwazim bijîm
             jehr
