@@ -32,6 +32,8 @@ CASES = [
     (reading(("greet", 0.2), ("jobcenter", 0.1)), "hm hallo?", True, "fallback", None),
     # urgent wins: NLU reading with a low threshold, or the keyword net over a wrong reading
     (reading(("emergency", 0.55), ("health_care", 0.4)), "...", True, "emergency", "emergency"),
+    (reading(("emergency", 0.42), ("registration", 0.3)), "...", True, "emergency", "emergency"),
+    (reading(("emergency", 0.38), ("registration", 0.35)), "...", True, "clarify", None),
     (reading(("health_care", 0.4), ("emergency", 0.35)), "...", True, "emergency", "emergency"),
     (reading(("health_care", 0.93), ("emergency", 0.05)), "...", True, "answer", "health_care"),
     (reading(("greet", 0.99)), "hallo, es brennt!", True, "emergency", "emergency"),
