@@ -604,6 +604,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             zwangsheirat
             angst vor *mann
             116016
+            ? hause geflohen
+            ? hause weggelaufen
+            ? zuhause geflohen
             116 016
             ? *gewalt
             ? bedroht
@@ -636,6 +639,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             hurts me
             women s shelter
             116016
+            ? fled from home
+            ? fled our home
+            ? ran away from home
             116 016
             ? violence
             ? violent
@@ -664,6 +670,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             домагання
             боюся чоловіка
             116016
+            ? втек дом
+            ? втік дом
             ? насильств
             ? насилля
             ? погрож
@@ -693,6 +701,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             домогатель
             боюсь мужа
             116016
+            ? сбежал дом
+            ? убежал дом
             ? насили
             ? угрожа
             ? нож
@@ -723,6 +733,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             اخاف من زوج
             بيت حمايه
             116016
+            ? هرب البيت
+            ? هربت البيت
+            ? هربنا البيت
             ? عنف
             ? يهددني
             ? تهديد
@@ -771,6 +784,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             eşimden kork
             sığınma evi
             116016
+            ? evden kaç
             ? şiddet
             ? tehdit
             ? bıçak
@@ -795,6 +809,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             شوهرم ترس
             خانه امن
             116016
+            ? خانه فرار
+            ? خونه فرار
             ? خشونت
             ? تهدید
             ? آزار
@@ -826,6 +842,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             mêr ditirs
             mala parastinê
             116016
+            ? ji malê reviy
+            ? ji malê direv
             ? dixe$
             ? şîdet
             ? tundî

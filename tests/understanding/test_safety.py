@@ -223,25 +223,35 @@ def test_weak_cues_are_marked_weak() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "category"),
     [
         # "smoke" and its words also stand for smoking and tobacco
-        "в під'їзді дим",
-        "в подъезде дым",
-        "überall rauch im flur",
-        "smoke coming out",
+        ("в під'їзді дим", "emergency"),
+        ("в подъезде дым", "emergency"),
+        ("überall rauch im flur", "emergency"),
+        ("smoke coming out", "emergency"),
         # the emergency number in Arabic-Indic or Persian digits is the same cue as "112"
-        "متى اتصل على ١١٢",
-        "کی به ۱۱۲ زنگ بزنم",
+        ("متى اتصل على ١١٢", "emergency"),
+        ("کی به ۱۱۲ زنگ بزنم", "emergency"),
         # the police, in Iranian and in Dari spelling
-        "پلیس ره خبر کنین",
-        "پولیس ره خبر کنین",
+        ("پلیس ره خبر کنین", "emergency"),
+        ("پولیس ره خبر کنین", "emergency"),
+        # having fled home, often with the children: a shelter may be needed tonight ("fled from my
+        # home country" is an asylum question)
+        ("wir sind mit den kindern von zu hause geflohen", "violence"),
+        ("i fled from home with my kids", "violence"),
+        ("ми з дітьми втекли з дому", "violence"),
+        ("мы сбежали из дома от мужа", "violence"),
+        ("هربت من البيت مع ولادي", "violence"),
+        ("çocuklarla evden kaçtık", "violence"),
+        ("با بچه ها از خونه فرار کردیم", "violence"),
+        ("em ji malê reviyan", "violence"),
     ],
 )
-def test_weak_emergency_cues(text: str) -> None:
+def test_weak_cues(text: str, category: str) -> None:
     # Weak: a confident reading of an everyday topic overrules them (the policy decides).
     hit = check(text)
-    assert hit is not None and hit.category == "emergency" and not hit.strong
+    assert hit is not None and hit.category == category and not hit.strong
 
 
 def test_every_language_has_both_lists() -> None:
