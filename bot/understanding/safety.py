@@ -168,6 +168,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
         """,
         "uk": """
             ковтну таблет
+            проковтну таблет
             наковта
             ковтну батар
             проковтну батар
@@ -179,7 +180,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             наїл гриб
             отруїв гриб
             відійшли води
-            проковтну таблет
             випи засіб для
             випи миючий
             екстрен
@@ -618,7 +618,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
         """,
         "en": """
             women's shelter
-            womens shelter
             ? safe house
             ? pushed me
             hits me
@@ -639,10 +638,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             hurts me
             women s shelter
             116016
+            116 016
             ? fled from home
             ? fled our home
             ? ran away from home
-            116 016
             ? violence
             ? violent
             abuse
@@ -656,13 +655,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             притулок для жінок
             б'є$
             б'ють
-            бʼє$
             побив
-            вбє$
             вб'є$
-            вбʼє$
             вб'ю$
-            вбю$
             вбити мене
             вдарив
             згвалт
@@ -764,9 +759,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? =yhaddidni
             ? =yhadedni
             =ydrobni
-            =yedrobni
             =ydrabni
-            =darabni
         """,
         "tr": """
             dövüyor

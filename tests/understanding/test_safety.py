@@ -300,3 +300,14 @@ def test_asking_for_the_poison_centre_is_an_emergency_in_every_language(text: st
     # weak cue let a confident reading overrule it ("رقم مركز السموم" read as the migration centre).
     hit = check(text)
     assert hit is not None and hit.category == "emergency" and hit.strong
+
+
+def test_no_keyword_is_listed_twice() -> None:
+    # Apostrophes and case are prepared away, so "б'є$" and "бʼє$" would be one keyword written twice.
+    from bot.understanding.safety import _KEYWORDS
+
+    seen: dict[tuple[str, str, tuple[object, ...]], str] = {}
+    for keyword in _KEYWORDS:
+        key = (keyword.category, keyword.language, keyword.stems)
+        assert key not in seen, f"{keyword.phrase!r} repeats {seen[key]!r}"
+        seen[key] = keyword.phrase
