@@ -59,6 +59,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             überdosis
             bewusstlos
             ohnmächtig
+            krampfanfall
+            krampft
             atmet nicht
             keine luft
             herzinfarkt
@@ -127,6 +129,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             poison
             overdose
             unconscious
+            seizure
+            convulsion
             not breathing
             cant breathe
             heart attack
@@ -196,6 +200,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             отруї
             без свідомості
             непритомн
+            задиха
+            ? судом
             не дихає
             погано дихає
             інфаркт
@@ -271,6 +277,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             отрав
             яд$
             без сознания
+            задыха
+            ? судорог
             не дышит
             плохо дышит
             инфаркт
@@ -330,6 +338,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             شرب كلور
             طوارئ
             اسعاف
+            *تشنج
+            *نزف
+            دم$ كتير
+            دم$ كثير
             حريق
             ريحة غاز
             رائحة غاز
@@ -413,6 +425,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             acil$
             acilen
             ambulans
+            nöbet geçir
+            havale geçir
             yangın
             silah sesi
             gaz kok
@@ -467,6 +481,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             بوی گاز
             باتری قورت
             آمبولانس
+            تشنج
+            میخوام بپرم
+            میخواد بپره
             آتش
             آتیش
             خودکشی
@@ -511,6 +528,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =khodkush
             =khod =koshi
             =bemiram
+            =mikham =beparam
+            =mikhad =bepare
             =masmoom
             =masmum
             =bihoosh
@@ -530,6 +549,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? =qors =khord
             ? =dawa =khord
             ? =daru =khord
+            ? =dozd$
             =khodamo =mikosh
             =khodam =ro =mikosh
         """,
@@ -600,6 +620,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             misshandel
             tritt mich
             würgt
+            gewürgt
             stalking
             zwangsheirat
             angst vor *mann
@@ -615,6 +636,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             *missbrauch
             ? messer
             ? frauenberatung
+            ? hilfetelefon
         """,
         "en": """
             women's shelter
@@ -636,6 +658,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             afraid of husband
             scared of husband
             hurts me
+            strangl
+            choked me
             women s shelter
             116016
             116 016
@@ -649,6 +673,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? knife
             ? frauenhaus
             ? frauenberatung
+            ? hilfetelefon
         """,
         "uk": """
             жіночий притулок
@@ -656,6 +681,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             б'є$
             б'ють
             побив
+            душив
+            душила
+            задуш
             вб'є$
             вб'ю$
             вбити мене
@@ -673,9 +701,13 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? ніж
             ? frauenhaus
             ? frauenberatung
+            ? hilfetelefon
+            ? фрауенхаус
+            ? фрауенберат
             =bye =mene
             =byut =mene
             =pobyv
+            ? =pohroz
             =vdaryv
             =zgvalt
             =mene =bye
@@ -688,6 +720,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             бьет
             бьют
             избил
+            душил
+            задуш
             убьет$
             убью$
             убить меня
@@ -703,10 +737,14 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? нож
             ? frauenhaus
             ? frauenberatung
+            ? hilfetelefon
+            ? фрауенхаус
+            ? фрауенберат
             =bet =menya
             =byot =menya
             =bjot =menja
             =izbil
+            ? =ugroz
             =udaril
             =iznasil
             =menya =bet
@@ -717,6 +755,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
         "ar": """
             يضربني
             ضربني
+            *خنقني
             *ضرب
             اغتصاب
             اغتصب
@@ -737,6 +776,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? سكين
             ? frauenhaus
             ? frauenberatung
+            ? hilfetelefon
             =yedrobni
             =yedrabni
             =yidrubni
@@ -783,6 +823,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? bıçak
             ? frauenhaus
             ? frauenberatung
+            ? hilfetelefon
         """,
         "fa": """
             کتک
@@ -811,6 +852,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? چاقو
             ? frauenhaus
             ? frauenberatung
+            ? hilfetelefon
             =mano =zad
             =kotak
             =tajavoz
@@ -843,9 +885,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? tundiya
             ? tehdît
             ? gef li min
+            ? gef dixw
+            ? bi kêrê$
             ? kêr$
             ? frauenhaus
             ? frauenberatung
+            ? hilfetelefon
         """,
     },
 }

@@ -87,6 +87,21 @@ EMERGENCIES = [
     ("ru", "бабушка вдруг не может говорить"),
     ("ar", "جدي وجهه مال فجأة"),
     ("tr", "babamın yüzü kaydı"),
+    # seizures, fighting for breath, heavy bleeding, a jump threatened (keywords of step 11)
+    ("de", "unser sohn hat einen krampfanfall"),
+    ("de", "das baby krampft"),
+    ("en", "my daughter is having a seizure"),
+    ("en", "he has convulsions"),
+    ("uk", "дитина задихається"),
+    ("ru", "муж задыхается"),
+    ("ar", "اختي عم تتشنج"),
+    ("ar", "بنتي عم تنزف كتير"),
+    ("ar", "في دم كتير عالارض"),
+    ("tr", "kardeşim nöbet geçiriyor"),
+    ("tr", "bebeğim havale geçirdi"),
+    ("fa", "پسرم تشنج کرده"),
+    ("fa", "دوستم میخواد بپره"),
+    ("fa", "dadasham mikhad bepare"),
     ("fa", "یک طرف صورت پدرم افتاده"),
     ("ku", "dapîra min ji nişka ve nikare biaxive"),
     ("en", "my friend wants to end his life tonight"),
@@ -139,6 +154,15 @@ VIOLENCE = [
     ("fa", "گفته تره میکشم"),
     ("ku", "mêrê min got ez ê te bikujim"),
     ("ku", "birayên min li min dixin"),
+    # strangling in more languages and forms (step 11)
+    ("de", "er hat mich gestern gewürgt"),
+    ("en", "he strangled me last night"),
+    ("en", "my husband choked me"),
+    ("uk", "чоловік душив мене"),
+    ("uk", "він намагався мене задушити"),
+    ("ru", "он меня душил"),
+    ("ar", "جوزي خنقني"),
+    ("ar", "كان بدو يخنقني"),
     # in Latin letters
     ("fa", "shoharam mano zad"),
     ("ar", "jawzi yedrobni kel yom"),
@@ -188,6 +212,9 @@ CALM = [
     ("tr", "boğazım ağrıyor hangi doktora gideyim"),  # boğaz (throat) begins like boğ (strangle)
     ("de", "wie melde ich gas und strom an"),
     ("fa", "قبض گاز رو کجا پرداخت کنم"),
+    ("ku", "bi kerema xwe alîkariya min bike"),  # kerema (please) begins like kêrê (knife)
+    ("ar", "الدمج بالمدرسة كتير صعب"),  # الدمج (inclusion) begins like دم (blood)
+    ("uk", "де купити гель для душу"),  # душ (shower) begins like душив (strangled)
 ]
 
 
@@ -246,6 +273,20 @@ def test_weak_cues_are_marked_weak() -> None:
         ("çocuklarla evden kaçtık", "violence"),
         ("با بچه ها از خونه فرار کردیم", "violence"),
         ("em ji malê reviyan", "violence"),
+        # convulsions, where the word also means cramps ("судоми в ногах")
+        ("у доньки судоми", "emergency"),
+        ("у сына судороги", "emergency"),
+        # threats, written in Latin letters, and in Kurmanji
+        ("kolyshnii cholovik pohrozhuie", "violence"),
+        ("byvshiy muzh ugrozhaet", "violence"),
+        ("mêrê min ê berê gef dixwe", "violence"),
+        ("yek bi kêrê li ber derî ye", "violence"),
+        # the help on offer, asked for by its German name: it may be needed tonight
+        ("gibt es das hilfetelefon auch auf arabisch", "violence"),
+        ("де найближчий фрауенхаус", "violence"),
+        ("фрауенберацунгсштелле адрес", "violence"),
+        # a thief in the house, in Finglish
+        ("ye dozd tu khune ast", "emergency"),
     ],
 )
 def test_weak_cues(text: str, category: str) -> None:
