@@ -851,6 +851,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? اذیتم
             ? چاقو
             ? frauenhaus
+            ? مشاوره زنان
             ? frauenberatung
             ? hilfetelefon
             =mano =zad

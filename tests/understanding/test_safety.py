@@ -285,6 +285,7 @@ def test_weak_cues_are_marked_weak() -> None:
         ("gibt es das hilfetelefon auch auf arabisch", "violence"),
         ("де найближчий фрауенхаус", "violence"),
         ("фрауенберацунгсштелле адрес", "violence"),
+        ("آدرس مرکز مشاوره زنان", "violence"),
         # a thief in the house, in Finglish
         ("ye dozd tu khune ast", "emergency"),
     ],
