@@ -481,8 +481,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             باتری قورت
             آمبولانس
             تشنج
-            میخوام بپرم
-            میخواد بپره
+            ? میخوام بپرم
+            ? میخواد بپره
             آتش
             آتیش
             خودکشی
@@ -527,8 +527,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =khodkush
             =khod =koshi
             =bemiram
-            =mikham =beparam
-            =mikhad =bepare
+            ? =mikham =beparam
+            ? =mikhad =bepare
             =masmoom
             =masmum
             =bihoosh

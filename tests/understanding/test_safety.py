@@ -87,7 +87,7 @@ EMERGENCIES = [
     ("ru", "бабушка вдруг не может говорить"),
     ("ar", "جدي وجهه مال فجأة"),
     ("tr", "babamın yüzü kaydı"),
-    # seizures, fighting for breath, heavy bleeding, a jump threatened (keywords of step 11)
+    # seizures, fighting for breath, heavy bleeding (keywords of step 11)
     ("de", "unser sohn hat einen krampfanfall"),
     ("de", "das baby krampft"),
     ("en", "my daughter is having a seizure"),
@@ -100,8 +100,6 @@ EMERGENCIES = [
     ("tr", "kardeşim nöbet geçiriyor"),
     ("tr", "bebeğim havale geçirdi"),
     ("fa", "پسرم تشنج کرده"),
-    ("fa", "دوستم میخواد بپره"),
-    ("fa", "dadasham mikhad bepare"),
     ("fa", "یک طرف صورت پدرم افتاده"),
     ("ku", "dapîra min ji nişka ve nikare biaxive"),
     ("en", "my friend wants to end his life tonight"),
@@ -288,6 +286,9 @@ def test_weak_cues_are_marked_weak() -> None:
         ("آدرس مرکز مشاوره زنان", "violence"),
         # a thief in the house, in Finglish
         ("ye dozd tu khune ast", "emergency"),
+        # a jump threatened; weak, as colloquial "بپرم" is also "pop over" (to a shop, an office)
+        ("دوستم میخواد بپره", "emergency"),
+        ("dadasham mikhad bepare", "emergency"),
     ],
 )
 def test_weak_cues(text: str, category: str) -> None:
