@@ -26,7 +26,9 @@ Category = Literal["emergency", "violence"]
 # typo tolerance (it is one letter away from an everyday word: yanıyor/yapıyor, bimirim/bikirim);
 # `stem$` is a whole word, not a beginning (diz "thief" vs dizanim "I know");
 # a line starting with `?` is a weak cue: it raises the alarm unless the NLU is confident about a
-# non-urgent topic (the policy decides). Keep the languages roughly parallel.
+# non-urgent topic (the policy decides). Keep the languages roughly parallel; what is written the
+# same in every language (the German names of the help on offer, the hotline's number) stands once,
+# in EVERY_LANGUAGE.
 # Each list ends with its language in Latin letters (Finglish, Arabizi, Russian and Ukrainian
 # transliteration), all `=`: romanized words have no one spelling to be a typo of, so the usual
 # variants are listed instead, and typo tolerance would reach everyday words (pozhar/pozhaluysta).
@@ -608,7 +610,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
     },
     "violence": {
         "de": """
-            frauenhaus
             schlägt mich
             schlagen mich
             geschlagen
@@ -623,19 +624,15 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             stalking
             zwangsheirat
             angst vor *mann
-            116016
             ? hause geflohen
             ? hause weggelaufen
             ? zuhause geflohen
-            116 016
             ? *gewalt
             ? bedroht
             ? droht mir
             ? bedrohung
             *missbrauch
             ? messer
-            ? frauenberatung
-            ? hilfetelefon
         """,
         "en": """
             women's shelter
@@ -660,8 +657,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             strangl
             choked me
             women s shelter
-            116016
-            116 016
             ? fled from home
             ? fled our home
             ? ran away from home
@@ -670,9 +665,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             abuse
             ? threaten
             ? knife
-            ? frauenhaus
-            ? frauenberatung
-            ? hilfetelefon
         """,
         "uk": """
             жіночий притулок
@@ -691,18 +683,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ґвалт
             домагання
             боюся чоловіка
-            116016
             ? втек дом
             ? втік дом
             ? насильств
             ? насилля
             ? погрож
             ? ніж
-            ? frauenhaus
-            ? frauenberatung
-            ? hilfetelefon
-            ? фрауенхаус
-            ? фрауенберат
             =bye =mene
             =byut =mene
             =pobyv
@@ -728,17 +714,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             изнасил
             домогатель
             боюсь мужа
-            116016
             ? сбежал дом
             ? убежал дом
             ? насили
             ? угрожа
             ? нож
-            ? frauenhaus
-            ? frauenberatung
-            ? hilfetelefon
-            ? фрауенхаус
-            ? фрауенберат
             =bet =menya
             =byot =menya
             =bjot =menja
@@ -765,7 +745,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             خايفه من جوز
             اخاف من زوج
             بيت حمايه
-            116016
             ? هرب البيت
             ? هربت البيت
             ? هربنا البيت
@@ -773,9 +752,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? يهددني
             ? تهديد
             ? سكين
-            ? frauenhaus
-            ? frauenberatung
-            ? hilfetelefon
             =yedrobni
             =yedrabni
             =yidrubni
@@ -815,14 +791,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             zorla evlendir
             eşimden kork
             sığınma evi
-            116016
             ? evden kaç
             ? şiddet
             ? tehdit
             ? bıçak
-            ? frauenhaus
-            ? frauenberatung
-            ? hilfetelefon
         """,
         "fa": """
             کتک
@@ -841,7 +813,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ازدواج اجباری
             شوهرم ترس
             خانه امن
-            116016
             ? خانه فرار
             ? خونه فرار
             ? خشونت
@@ -849,10 +820,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? آزار
             ? اذیتم
             ? چاقو
-            ? frauenhaus
             ? مشاوره زنان
-            ? frauenberatung
-            ? hilfetelefon
             =mano =zad
             =kotak
             =tajavoz
@@ -876,7 +844,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             tecawiz
             mêr ditirs
             mala parastinê
-            116016
             ? ji malê reviy
             ? ji malê direv
             ? dixe$
@@ -888,11 +855,23 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? gef dixw
             ? bi kêrê$
             ? kêr$
-            ? frauenhaus
-            ? frauenberatung
-            ? hilfetelefon
         """,
     },
+}
+
+# Written the same whatever the user's language: the help on offer by its German name (also in
+# Cyrillic letters) and the violence hotline's number. The Frauenhaus is strong: whoever looks for
+# one may need it tonight.
+EVERY_LANGUAGE: dict[Category, str] = {
+    "violence": """
+        frauenhaus
+        116016
+        116 016
+        ? frauenberatung
+        ? hilfetelefon
+        ? фрауенхаус
+        ? фрауенберат
+    """,
 }
 
 # Attached Arabic/Persian conjunctions, prepositions and the article, longest first.
@@ -905,7 +884,7 @@ FUZZY_FROM = 6  # Latin and Cyrillic stems of at least this many letters tolerat
 class SafetyHit:
     category: Category
     strong: bool  # False for a weak cue, which a confident non-urgent NLU reading may overrule
-    language: str  # the language of the keyword list that matched (not necessarily the user's)
+    language: str  # the language of the keyword list that matched (not necessarily the user's), or "any"
     keyword: str  # for tests and debugging; never log it together with the message
 
 
@@ -954,17 +933,22 @@ def _is_latin_or_cyrillic(word: str) -> bool:
 
 
 def _compile() -> tuple[_Keyword, ...]:
+    blocks = [
+        (category, language, block)
+        for category, by_language in KEYWORDS.items()
+        for language, block in by_language.items()
+    ]
+    blocks += [(category, "any", block) for category, block in EVERY_LANGUAGE.items()]
     keywords = []
-    for category, by_language in KEYWORDS.items():
-        for language, block in by_language.items():
-            for line in block.splitlines():
-                phrase = line.strip()
-                if not phrase:
-                    continue
-                strong = not phrase.startswith("?")
-                stems = tuple(stem for part in phrase.lstrip("? ").split() for stem in _stems(part))
-                if stems:
-                    keywords.append(_Keyword(category, strong, language, phrase, stems))
+    for category, language, block in blocks:
+        for line in block.splitlines():
+            phrase = line.strip()
+            if not phrase:
+                continue
+            strong = not phrase.startswith("?")
+            stems = tuple(stem for part in phrase.lstrip("? ").split() for stem in _stems(part))
+            if stems:
+                keywords.append(_Keyword(category, strong, language, phrase, stems))
     return tuple(keywords)
 
 

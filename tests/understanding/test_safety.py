@@ -354,3 +354,8 @@ def test_no_keyword_is_listed_twice() -> None:
         key = (keyword.category, keyword.language, keyword.stems)
         assert key not in seen, f"{keyword.phrase!r} repeats {seen[key]!r}"
         seen[key] = keyword.phrase
+    # What every language shares stands once, not again in one language's list.
+    shared = {(k.category, k.stems) for k in _KEYWORDS if k.language == "any"}
+    for keyword in _KEYWORDS:
+        if keyword.language != "any":
+            assert (keyword.category, keyword.stems) not in shared, f"{keyword.phrase!r} is in EVERY_LANGUAGE"
