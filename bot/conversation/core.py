@@ -259,14 +259,15 @@ class Conversation:
             user.state = None  # they wrote instead of answering: treat it as a new question
         if user.state == "place":
             region = self._region_named(text, decision)
-            if region is not None:
-                await self._set_place(turn, region)
-                return
-            if decision.action not in ("answer", "emergency", "clarify", "handoff"):
-                turn.say(say.place_unknown(t, content))
-            else:
+            if decision.action == "emergency" or (
+                region is None and decision.action in ("answer", "clarify", "handoff")
+            ):
                 user.state, user.pending_topic = None, None
-                await self._decided(turn, decision)
+                await self._decided(turn, decision)  # safety first, even when the place came along
+            elif region is not None:
+                await self._place_named(turn, region, decision)
+            else:
+                turn.say(say.place_unknown(t, content))
         else:
             await self._decided(turn, decision)
         if detected is not None and detected != turn.t.language and user.language is not None:
@@ -287,9 +288,13 @@ class Conversation:
         elif action == "answer" and decision.topic is not None and decision.topic in content.topics:
             self._answer(turn, content.topics[decision.topic], region)
         elif action == "ask_place":
-            user.state, user.pending_topic = "place", decision.topic
-            topic = content.topics.get(decision.topic) if decision.topic else None
-            turn.say(say.place_question(t, content, topic))
+            named = content.region(decision.place) if decision.place and decision.topic is None else None
+            if named is not None:  # "I moved to Melle": no need to ask
+                await self._place_named(turn, named, decision)
+            else:
+                user.state, user.pending_topic = "place", decision.topic
+                topic = content.topics.get(decision.topic) if decision.topic else None
+                turn.say(say.place_question(t, content, topic))
         elif action == "handoff":
             await self._open_case(turn, reason="asked")
         elif action == "fallback":
@@ -365,6 +370,16 @@ class Conversation:
         turn.say(say.place_saved(turn.t, region))
         if pending and pending in turn.content.topics:
             self._answer(turn, turn.content.topics[pending], region)
+
+    async def _place_named(self, turn: Turn, region: Region, decision: Decision) -> None:
+        """The message names where the user lives: save it, then do what else the message asks."""
+        if decision.topic is not None and decision.action in ("answer", "ask_place"):
+            turn.user.pending_topic = decision.topic  # the question written along with the place
+        await self._set_place(turn, region)
+        if decision.action == "handoff":
+            await self._open_case(turn, reason="asked")
+        elif decision.alternatives and decision.action in ("clarify", "ask_place"):
+            turn.say(say.clarify(turn.content, decision.alternatives, turn.t))
 
     async def _answer_topic(self, turn: Turn, topic: Topic) -> None:
         if topic.care == "urgent":

@@ -68,7 +68,8 @@ class Decision:
     """What the conversation core should do.
 
     - answer: show `topic`.  ask_place: ask where the user lives, then show `topic` (None when the
-      user only wants to change their place).  clarify: offer `alternatives` (topic ids, best first).
+      user only wants to change their place: then `place`, if the message names it, is saved without
+      asking, and `alternatives` are topics the message may also ask about).  clarify: offer `alternatives` (topic ids, best first).
     - emergency: show the urgent `topic` (emergency numbers first) and flag a staff case as urgent.
     - handoff: the user wants a person.  smalltalk: reply to `intent` (greet, goodbye, thanks,
       bot_capabilities, change_language).  fallback: say plainly we do not know, offer a person and
@@ -144,7 +145,10 @@ def decide(
         if top_intent == "ask_human":
             return made("handoff", None, "asked")
         if top_intent == "change_place":
-            return made("ask_place", None, "change_place")
+            # "I live in Melle now, where is the immigration office?": the question comes along.
+            return made(
+                "ask_place", None, "change_place", _alternatives(understanding, limits, limits.clarify)
+            )
         if top_intent in SMALLTALK_INTENTS:
             return made("smalltalk", None, top_intent)
         return made("fallback", None, "unknown_intent")
@@ -161,10 +165,14 @@ def decide(
     return made("fallback", None, "low_confidence", alternatives)
 
 
-def _alternatives(understanding: Understanding, limits: Thresholds) -> tuple[str, ...]:
-    """Up to three topic ids from the ranking, best first, each at least `limits.alternative`."""
+def _alternatives(
+    understanding: Understanding, limits: Thresholds, floor: float | None = None
+) -> tuple[str, ...]:
+    """Up to three topic ids from the ranking, best first, each at least `floor` (default
+    `limits.alternative`)."""
+    floor = limits.alternative if floor is None else floor
     return tuple(
         intent
         for intent, confidence in understanding.ranking
-        if confidence >= limits.alternative and intent not in CONVERSATION_INTENTS
+        if confidence >= floor and intent not in CONVERSATION_INTENTS
     )[:MAX_ALTERNATIVES]

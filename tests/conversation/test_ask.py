@@ -50,6 +50,14 @@ def test_place_unknown_asks_for_the_place(no_nlu_server: None, capsys: pytest.Ca
     assert result["action"] == "ask_place" and result["topic"] == "registration"
 
 
+def test_a_move_named_is_saved_not_asked(no_nlu_server: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--lang", "de", "--json", "Ich bin nach Ankum umgezogen"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["action"], result["intent"], result["topic"]) == ("ask_place", "change_place", None)
+    saved = texts("de").gettext("Saved: you live in {place}.").format(place="Samtgemeinde Bersenbrück")
+    assert result["text"] == saved
+
+
 def test_emergency_comes_with_the_numbers(no_nlu_server: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "--lang", "de", "--json", "Hilfe, es brennt!"]) == 0
     result = json.loads(capsys.readouterr().out)

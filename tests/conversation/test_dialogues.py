@@ -68,6 +68,46 @@ async def test_place_dependent_question_asks_the_place_first_then_answers(chat: 
     assert card.kind == "answer" and "District Office" in card.text and "City Office" not in card.text
 
 
+async def test_a_question_written_with_the_place_is_answered_with_it(chat: Chat) -> None:
+    await chat.send("/start")
+    _, asked = await chat.press("lang:de")
+    assert asked.kind == "place_question"
+    saved, card = await chat.send("Ich wohne in Ankum, registration de question 4")
+    assert saved.kind == "place_saved" and "Bersenbrück" in saved.text
+    assert card.kind == "answer" and "District Office" in card.text
+
+
+async def test_an_emergency_written_with_the_place_gets_the_numbers_first(
+    chat: Chat, conversation: Conversation
+) -> None:
+    await chat.send("/start")
+    await chat.press("lang:de")
+    first, *_ = await chat.send("Ich wohne in Ankum, mein Mann schlägt mich")
+    assert first.kind == "emergency" and "112" in first.text
+    assert await count(conversation, Case, Case.urgent.is_(True)) == 1
+    user = await stored_user(conversation)
+    assert user is not None and user.region == "sg_bersenbrueck"
+
+
+async def test_moving_away_saves_the_new_place_without_asking_again(
+    chat: Chat, conversation: Conversation
+) -> None:
+    await chat.send("/place")
+    await chat.send("Osnabrück")
+    [saved] = await chat.send("Ich bin nach Ankum umgezogen")
+    assert saved.kind == "place_saved" and "Bersenbrück" in saved.text
+    user = await stored_user(conversation)
+    assert user is not None and (user.region, user.state) == ("sg_bersenbrueck", None)
+
+
+async def test_a_move_with_a_question_saves_the_place_and_offers_the_topic(chat: Chat) -> None:
+    await chat.send("/place")
+    await chat.send("Osnabrück")
+    saved, offered = await chat.send("Ich bin nach Ankum umgezogen, registration de question")
+    assert saved.kind == "place_saved" and "Bersenbrück" in saved.text
+    assert offered.kind == "clarify" and "topic:registration" in actions(offered)
+
+
 async def test_a_misspelt_place_is_recognised(chat: Chat) -> None:
     await chat.send("/place")
     [saved] = await chat.send("osnabruk")

@@ -68,6 +68,15 @@ def test_clarify_offers_the_top_topics_best_first(content: ContentBase) -> None:
     assert decision.alternatives == ("jobcenter", "registration", "health_care")
 
 
+def test_a_move_keeps_the_question_asked_with_it(content: ContentBase) -> None:
+    moved = reading(("change_place", 0.55), ("registration", 0.3), ("jobcenter", 0.1), place="melle")
+    decision = decide(
+        moved, "wohne jetzt in melle, wo ummelden", language="de", place_known=True, content=content
+    )
+    assert (decision.action, decision.topic, decision.place) == ("ask_place", None, "melle")
+    assert decision.alternatives == ("registration",)  # only a topic the clarify threshold would offer
+
+
 def test_without_any_reading_the_keyword_net_still_works(content: ContentBase) -> None:
     assert decide(None, "yangın var", language="tr", place_known=True, content=content).action == "emergency"
     fallback = decide(None, "nerede", language="tr", place_known=True, content=content)
