@@ -215,6 +215,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? дим$
             небезпека життя
             грабіжник
+            вдерся
+            вдерлися
+            вдерлись
+            ? =злодій
+            ? =злодії
             вламується
             передозуван
             =поранен
@@ -292,6 +297,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? дым$
             угроза жизни
             грабител
+            ворвал
+            ? =вор$
+            ? =воры
             ломится
             =скорая$
             передозир
@@ -377,6 +385,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ما بدي عيش
             لا اريد العيش
             لص
+            ? =حرامي
             يكسر باب
             جرعة زائدة
             اطفائي
@@ -415,6 +424,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =bala3 =dawa
             =yeksor =bab
             =yiksir =bab
+            ? =7arami
+            ? =7aramy
+            ? =7arame
             ? =7ubub
             ? =7bub
         """,

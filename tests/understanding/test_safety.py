@@ -129,6 +129,8 @@ EMERGENCIES = [
     ("uk", "dytyna vypyla khimiiu"),
     ("ru", "u nas gorit kuhnja"),
     ("ar", "ibni bala3 7ubub"),
+    ("uk", "хтось вдерся в квартиру"),
+    ("ru", "в квартиру ворвался мужчина"),
 ]
 
 VIOLENCE = [
@@ -213,6 +215,8 @@ CALM = [
     ("ku", "bi kerema xwe alîkariya min bike"),  # kerema (please) begins like kêrê (knife)
     ("ar", "الدمج بالمدرسة كتير صعب"),  # الدمج (inclusion) begins like دم (blood)
     ("uk", "де купити гель для душу"),  # душ (shower) begins like душив (strangled)
+    ("ar", "هل حرام اشتغل يوم الجمعة"),  # حرام (forbidden) is one letter from حرامي (thief)
+    ("ru", "ворота школы закрыты до восьми"),  # ворота (gate) begins like вор (thief)
 ]
 
 
@@ -284,8 +288,13 @@ def test_weak_cues_are_marked_weak() -> None:
         ("де найближчий фрауенхаус", "violence"),
         ("фрауенберацунгсштелле адрес", "violence"),
         ("آدرس مرکز مشاوره زنان", "violence"),
-        # a thief in the house, in Finglish
+        # a thief in the house: in Finglish, colloquial Arabic and Arabizi, Ukrainian and Russian
+        # (weak: "the landlord is a thief" is a complaint)
         ("ye dozd tu khune ast", "emergency"),
+        ("في حرامي جوا البيت", "emergency"),
+        ("fi 7arami bel bet", "emergency"),
+        ("злодій у хаті", "emergency"),
+        ("вор в квартире", "emergency"),
         # a jump threatened; weak, as colloquial "بپرم" is also "pop over" (to a shop, an office)
         ("دوستم میخواد بپره", "emergency"),
         ("dadasham mikhad bepare", "emergency"),
