@@ -154,6 +154,9 @@ VIOLENCE = [
     ("fa", "گفته تره میکشم"),
     ("ku", "mêrê min got ez ê te bikujim"),
     ("ku", "birayên min li min dixin"),
+    # beaten in the past (he beat me for years): other languages had it ("geschlagen", "beat me")
+    ("uk", "він роками бив мене"),
+    ("ru", "муж годами бил меня"),
     # strangling in more languages and forms (step 11)
     ("de", "er hat mich gestern gewürgt"),
     ("en", "he strangled me last night"),
@@ -217,6 +220,7 @@ CALM = [
     ("uk", "де купити гель для душу"),  # душ (shower) begins like душив (strangled)
     ("ar", "هل حرام اشتغل يوم الجمعة"),  # حرام (forbidden) is one letter from حرامي (thief)
     ("ru", "ворота школы закрыты до восьми"),  # ворота (gate) begins like вор (thief)
+    ("ru", "он забил мне голову бумагами"),  # забил (stuffed) ends like бил (beat)
 ]
 
 
