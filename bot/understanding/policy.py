@@ -67,9 +67,10 @@ THRESHOLDS: dict[Source, Thresholds] = {
 class Decision:
     """What the conversation core should do.
 
-    - answer: show `topic`.  ask_place: ask where the user lives, then show `topic` (None when the
-      user only wants to change their place: then `place`, if the message names it, is saved without
-      asking, and `alternatives` are topics the message may also ask about).  clarify: offer `alternatives` (topic ids, best first).
+    - answer: show `topic`.  clarify: offer `alternatives` (topic ids, best first).
+    - ask_place: ask where the user lives, then show `topic`. `topic` is None when the user only
+      wants to change their place; then a `place` the message names is saved without asking, and
+      `alternatives` are topics the message may also be asking about.
     - emergency: show the urgent `topic` (emergency numbers first) and flag a staff case as urgent.
     - handoff: the user wants a person.  smalltalk: reply to `intent` (greet, goodbye, thanks,
       bot_capabilities, change_language).  fallback: say plainly we do not know, offer a person and
