@@ -77,6 +77,15 @@ async def test_a_question_written_with_the_place_is_answered_with_it(chat: Chat)
     assert card.kind == "answer" and "District Office" in card.text
 
 
+async def test_a_question_instead_of_the_place_is_kept_and_the_place_asked_again(chat: Chat) -> None:
+    await chat.send("/start")
+    await chat.press("lang:de")
+    [asked] = await chat.send("registration de question 4")
+    assert asked.kind == "place_question"  # not "I do not know that place"
+    saved, card = await chat.send("Ankum")
+    assert saved.kind == "place_saved" and card.kind == "answer" and "District Office" in card.text
+
+
 async def test_an_emergency_written_with_the_place_gets_the_numbers_first(
     chat: Chat, conversation: Conversation
 ) -> None:
