@@ -266,9 +266,9 @@ class Conversation:
                 await self._decided(turn, decision)  # safety first, even when the place came along
             elif region is not None:
                 await self._place_named(turn, region, decision)
-            elif decision.action == "ask_place" and decision.topic in content.topics:
-                user.pending_topic = decision.topic  # a new question that needs the place: ask again
-                turn.say(say.place_question(t, content, content.topics[decision.topic]))
+            elif decision.action == "ask_place" and (asked := content.topics.get(decision.topic or "")):
+                user.pending_topic = asked.id  # a new question that needs the place: ask again
+                turn.say(say.place_question(t, content, asked))
             else:
                 turn.say(say.place_unknown(t, content))
         else:
