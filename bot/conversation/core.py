@@ -259,16 +259,15 @@ class Conversation:
             user.state = None  # they wrote instead of answering: treat it as a new question
         if user.state == "place":
             region = self._region_named(text, decision)
-            if decision.action == "emergency" or (
-                region is None and decision.action in ("answer", "clarify", "handoff")
-            ):
+            # A new question (one that needs the place too) rather than the place itself.
+            asks_more = decision.action in ("answer", "clarify", "handoff") or (
+                decision.action == "ask_place" and decision.topic is not None
+            )
+            if decision.action == "emergency" or (region is None and asks_more):
                 user.state, user.pending_topic = None, None
                 await self._decided(turn, decision)  # safety first, even when the place came along
             elif region is not None:
                 await self._place_named(turn, region, decision)
-            elif decision.action == "ask_place" and (asked := content.topics.get(decision.topic or "")):
-                user.pending_topic = asked.id  # a new question that needs the place: ask again
-                turn.say(say.place_question(t, content, asked))
             else:
                 turn.say(say.place_unknown(t, content))
         else:
@@ -291,9 +290,8 @@ class Conversation:
         elif action == "answer" and decision.topic is not None and decision.topic in content.topics:
             self._answer(turn, content.topics[decision.topic], region)
         elif action == "ask_place":
-            named = content.region(decision.place) if decision.place and decision.topic is None else None
-            if named is not None:  # "I moved to Melle": no need to ask
-                await self._place_named(turn, named, decision)
+            if decision.topic is None and decision.place is not None and region is not None:
+                await self._place_named(turn, region, decision)  # "I moved to Melle": no need to ask
             else:
                 user.state, user.pending_topic = "place", decision.topic
                 topic = content.topics.get(decision.topic) if decision.topic else None
