@@ -11,6 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.i18n import texts
+from bot.settings import PROJECT_ROOT
 
 RESULT_KEYS = {"topic", "intent", "confidence", "language", "action", "text"}
 
@@ -108,3 +109,50 @@ def test_bad_input_is_one_line_and_exit_code_2(
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0]
+
+
+@pytest.fixture
+def real_content_no_nlu(no_nlu_server: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONTENT_DIR", str(PROJECT_ROOT / "content"))
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        ("de", "wir möchten heiraten, wie bekommen wir einen termin beim standesamt"),
+        ("en", "how can we book a date for our wedding at the registry office"),
+        ("ru", "как пожениться в оснабрюке, куда звонить в standesamt"),
+    ],
+)
+def test_a_wedding_question_gets_the_wedding_answer_not_the_birth_one(
+    real_content_no_nlu: None, capsys: pytest.CaptureFixture[str], language: str, question: str
+) -> None:
+    # Both topics are the Standesamt's; before the marriage topic, wedding questions got the
+    # birth-registration card with high confidence.
+    assert main(["ask", "--lang", language, "--place", "stadt_osnabrueck", "--json", question]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["topic"], result["action"]) == ("marriage", "answer")
+    # The Standesamt's wedding-date lines are from about 2021: shown, each with its date.
+    phone_line = next(line for line in result["text"].splitlines() if "0541 323-4937" in line)
+    assert "2021" in phone_line
+
+
+def test_in_the_landkreis_the_wedding_answer_says_what_it_does_not_know(
+    real_content_no_nlu: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = "wir wollen in melle heiraten, wo ist das standesamt"
+    assert main(["ask", "--lang", "de", "--place", "melle", "--json", question]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["topic"], result["action"]) == ("marriage", "answer")
+    assert "keine geprüften Angaben" in result["text"] and "Migrationszentrum" in result["text"]
+    assert "0541 323-4937" not in result["text"]  # the city's lines do not serve Melle
+
+
+def test_a_birth_question_at_the_standesamt_still_gets_the_birth_answer(
+    real_content_no_nlu: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = "unser baby ist gestern geboren, was brauchen wir beim standesamt"
+    assert main(["ask", "--lang", "de", "--json", question]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["topic"], result["action"]) == ("birth_registration", "answer")
+    assert "0541 323-4937" not in result["text"]  # the wedding-date lines are not the birth office's
