@@ -290,8 +290,8 @@ class Conversation:
         elif action == "answer" and decision.topic is not None and decision.topic in content.topics:
             self._answer(turn, content.topics[decision.topic], region)
         elif action == "ask_place":
-            if decision.topic is None and decision.place is not None and region is not None:
-                await self._place_named(turn, region, decision)  # "I moved to Melle": no need to ask
+            if decision.saves_named_place and region is not None:
+                await self._place_named(turn, region, decision)
             else:
                 user.state, user.pending_topic = "place", decision.topic
                 topic = content.topics.get(decision.topic) if decision.topic else None

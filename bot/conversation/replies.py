@@ -430,7 +430,7 @@ def for_decision(
     if decision.action == "answer" and topic is not None:
         return answer(content, topic, t, region, now)
     if decision.action == "ask_place":
-        if topic is None and decision.place is not None and region is not None:  # "I moved to Melle"
+        if decision.saves_named_place and region is not None:
             offered = [clarify(content, decision.alternatives, t)] if decision.alternatives else []
             return [place_saved(t, region), *offered]
         return [place_question(t, content, topic)]

@@ -86,6 +86,11 @@ class Decision:
     place: str | None = None
     reason: str = ""
 
+    @property
+    def saves_named_place(self) -> bool:
+        """A change of place that names the place ("I moved to Melle"): save it, nothing to ask."""
+        return self.action == "ask_place" and self.topic is None and self.place is not None
+
 
 def _urgent_topic_for(hit: safety.SafetyHit, urgent_topics: set[str], content: ContentBase) -> str | None:
     preferred = "violence_protection" if hit.category == "violence" else "emergency"
