@@ -27,9 +27,9 @@ def _flags(topic: dict[str, object]) -> tuple[object, object]:
 @pytest.mark.skipif(not SHARED.exists(), reason="shared/ is not beside this checkout")
 def test_catalogue_matches_shared_topics() -> None:
     ours, shared = _topics(CATALOGUE), _topics(SHARED)
-    proposed = {id for id, topic in ours.items() if topic.get("shared") == "proposed"}
+    proposed = {topic_id for topic_id, topic in ours.items() if topic.get("shared") == "proposed"}
 
-    assert {id: _flags(t) for id, t in ours.items() if id not in proposed} == {
-        id: _flags(t) for id, t in shared.items()
+    assert {topic_id: _flags(t) for topic_id, t in ours.items() if topic_id not in proposed} == {
+        topic_id: _flags(t) for topic_id, t in shared.items()
     }
     assert proposed & shared.keys() == set(), "now in shared/topics.yaml: drop `shared: proposed`"
