@@ -32,6 +32,8 @@ Category = Literal["emergency", "violence"]
 # Each list ends with its language in Latin letters (Finglish, Arabizi, Russian and Ukrainian
 # transliteration), all `=`: romanized words have no one spelling to be a typo of, so the usual
 # variants are listed instead, and typo tolerance would reach everyday words (pozhar/pozhaluysta).
+# Every list is checked on every message, so a romanized word Russian and Ukrainian share (peredoz,
+# zapah gaz, insult) stands once, in the Russian list.
 KEYWORDS: dict[Category, dict[str, str]] = {
     "emergency": {
         "de": """
@@ -253,6 +255,17 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =poranen
             ? =avari
             ? =terminovo
+            =ne =hochu =zhyt
+            =ne =khochu =zhyt
+            =pokinch =soboiu
+            =pokinch =soboyu
+            =pokinch =zhytt
+            =pakhne =gaz
+            =pahne =gaz
+            =vlamu
+            =vdersia
+            =vderlys
+            =napaly
         """,
         "ru": """
             проглоти таблет
@@ -340,6 +353,21 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =naglotal
             ? =srotschno
             ? =avari
+            =ne =hochu =zhit
+            =ne =khochu =zhit
+            =pokonch =soboi
+            =pokonch =soboj
+            =pokonch =zhizn
+            =tonet
+            =lomitsya
+            =lomitsa
+            =peredoz
+            =pahnet =gaz
+            =pakhnet =gaz
+            =zapah =gaz
+            =zapakh =gaz
+            =napali
+            ? =insult$
         """,
         "ar": """
             ابتلع حبوب
@@ -429,6 +457,24 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? =7arame
             ? =7ubub
             ? =7bub
+            =ma =bdi =3ish
+            =ma =bdi =3eesh
+            =ma =bidi =3ish
+            =ma =bidi =3eesh
+            =ma =abi =a3ish
+            =ma =abi =a3eesh
+            =a2tol =7ali
+            =a2tel =7ali
+            =a2tol =nafsi
+            =a2tel =nafsi
+            =yighra2
+            =yeghra2
+            =jalta
+            =jal6a
+            =re7et =gaz
+            =ri7et =gaz
+            =ri7a =gaz
+            =ri7at =gaz
         """,
         "tr": """
             ? hap yut
@@ -464,7 +510,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             hayatına son ver
             mantar yedi
             suyum geldi
-            kanama
+            =kanama
             boğuluyor
             hayati tehlike
             itfaiye
@@ -475,7 +521,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             saldırdı
             ? kaza$
             ? kazası
-            ? kazada
+            ? =kazada
             ? polis
             ? deterjan
             ? çamaşır suyu
@@ -565,6 +611,18 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? =dozd$
             =khodamo =mikosh
             =khodam =ro =mikosh
+            =nemikham =zende
+            =nemikhaam =zende
+            =nemikham =zinda
+            =namikham =zinda
+            =ghargh
+            =gharq
+            =bu =ye =gaz
+            =buye =gaz
+            =booye =gaz
+            =boye =gaz
+            =tashanoj
+            =tashannoj
         """,
         "ku": """
             heb daqurtand

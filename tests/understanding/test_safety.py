@@ -129,6 +129,29 @@ EMERGENCIES = [
     ("uk", "dytyna vypyla khimiiu"),
     ("ru", "u nas gorit kuhnja"),
     ("ar", "ibni bala3 7ubub"),
+    # the Latin-letter forms of cues the native lists have (issue #4 step 17): a wish to die, drowning,
+    # a stroke, gas, a break-in, an overdose, an attack, a seizure
+    ("ru", "ya ne hochu bolshe zhit"),  # up to two words may stand between a phrase's words
+    ("ru", "hochu pokonchit s soboi"),
+    ("ru", "rebenok tonet v bassejne"),
+    ("ru", "pahnet gazom v kvartire"),
+    ("ru", "kto-to lomitsya k nam"),
+    ("ru", "u druga peredozirovka"),
+    ("ru", "na menya napali"),
+    ("uk", "ne khochu zhyty bilshe"),
+    ("uk", "dumaiu pokinchyty z soboiu"),
+    ("uk", "u kvartyri pakhne gazom"),
+    ("uk", "htos vlamuietsia v dim"),
+    ("uk", "na nas napaly"),
+    ("ar", "ma bdi 3ish ba3d el yom"),
+    ("ar", "bdi a2tol 7ali"),
+    ("ar", "fi walad 3am yighra2 bil baher"),
+    ("ar", "jeddi 3endo jalta"),
+    ("ar", "fi ri7et gaz bil bet"),
+    ("fa", "dige nemikham zende bemunam"),
+    ("fa", "bachem dare ghargh mishe"),
+    ("fa", "bu-ye gaz miad"),
+    ("fa", "pesaram tashanoj karde"),
     ("uk", "хтось вдерся в квартиру"),
     ("ru", "в квартиру ворвался мужчина"),
 ]
@@ -221,6 +244,12 @@ CALM = [
     ("ar", "هل حرام اشتغل يوم الجمعة"),  # حرام (forbidden) is one letter from حرامي (thief)
     ("ru", "ворота школы закрыты до восьми"),  # ворота (gate) begins like вор (thief)
     ("ru", "он забил мне голову бумагами"),  # забил (stuffed) ends like бил (beat)
+    ("tr", "bu ay gaz faturasi ne kadar"),  # Turkish bu (this) is not Finglish bu (smell) of gas
+    ("tr", "bu gazeteyi nereden alırım"),
+    ("ru", "ne hochu idti v jobcenter odna"),  # "ne hochu" alone is no cue
+    ("ru", "kak oplatit gaz za kvartiru"),
+    ("tr", "kanada vizesi nasıl alınır"),  # Kanada is one letter from kanama (bleeding)
+    ("de", "mein bruder lebt in kanada"),
 ]
 
 
@@ -302,6 +331,9 @@ def test_weak_cues_are_marked_weak() -> None:
         # a jump threatened; weak, as colloquial "بپرم" is also "pop over" (to a shop, an office)
         ("دوستم میخواد بپره", "emergency"),
         ("dadasham mikhad bepare", "emergency"),
+        # a stroke in Russian and Ukrainian transliteration; weak, as English "insult" is an offence
+        ("u babushki insult", "emergency"),
+        ("my neighbour shouted an insult at me", "emergency"),
     ],
 )
 def test_weak_cues(text: str, category: str) -> None:
