@@ -32,8 +32,9 @@ Category = Literal["emergency", "violence"]
 # Each list ends with its language in Latin letters (Finglish, Arabizi, Russian and Ukrainian
 # transliteration), all `=`: romanized words have no one spelling to be a typo of, so the usual
 # variants are listed instead, and typo tolerance would reach everyday words (pozhar/pozhaluysta).
-# Every list is checked on every message, so a romanized word Russian and Ukrainian share (peredoz,
-# zapah gaz, insult) stands once, in the Russian list.
+# Every list is checked on every message, and a stem finds every word it begins, so a romanized word
+# Russian and Ukrainian share stands once: peredoz, zapah gaz and insult in the Russian list, pahne
+# gaz (which finds Russian pahnet gazom too) in the Ukrainian one.
 KEYWORDS: dict[Category, dict[str, str]] = {
     "emergency": {
         "de": """
@@ -317,7 +318,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =скорая$
             передозир
             =ранены
-            =раненый
             упал и не
             не встает
             человеку плохо
@@ -362,8 +362,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =lomitsya
             =lomitsa
             =peredoz
-            =pahnet =gaz
-            =pakhnet =gaz
             =zapah =gaz
             =zapakh =gaz
             =napali
@@ -474,7 +472,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =re7et =gaz
             =ri7et =gaz
             =ri7a =gaz
-            =ri7at =gaz
         """,
         "tr": """
             ? hap yut
