@@ -4,8 +4,10 @@ Rasa's LogisticRegressionClassifier learns from raw CountVectorsFeaturizer count
 normalisation); on short questions long conversation examples dominate it. This one reads the message
 text itself (already `training.for_rasa`-normalised by the bot) and builds its own features: character
 n-grams within words (`char_wb`, 2-5), sublinear TF-IDF, L2-normalised, so typos, inflection and
-compounds in every script count, and a one- or two-word question weighs as much as a long one. A
-linear SVM separates the intents. Its scores become confidences by a softmax whose temperature is fitted
+compounds in every script count, and a one- or two-word question weighs as much as a long one. Beside
+them, with a lower weight, the same features of the text's consonant skeleton (script_skeleton.py), so
+a question typed in Latin letters learns from the examples in Cyrillic or Arabic script and the other
+way round ("registratsiya" and "регистрация" are both "rkstrc"). A linear SVM separates the intents. Its scores become confidences by a softmax whose temperature is fitted
 at training time to minimise the log-loss of cross-validated scores, so a confidence of 0.7 means
 about 70 % right and the policy's thresholds keep their meaning when the examples change.
 Measurements: nlu/README.md.
@@ -24,6 +26,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -32,6 +35,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from script_skeleton import skeleton
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
@@ -66,6 +70,7 @@ class CharSvmIntentClassifier(IntentClassifier, GraphComponent):
             "min_ngram": 2,
             "max_ngram": 5,
             "C": 2.0,  # SVM regularisation; 0.5 / 1 / 2 / 3 measured (nlu/README.md)
+            "skeleton_weight": 0.7,  # of the skeleton's features; 0 leaves them out (nlu/README.md, step 18)
             "calibration_folds": 5,
             "random_state": 13,
             "ranking_length": 10,
@@ -80,6 +85,7 @@ class CharSvmIntentClassifier(IntentClassifier, GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self.vectorizer: TfidfVectorizer | None = None
+        self.skeleton_vectorizer: TfidfVectorizer | None = None
         self.classes: list[str] = []
         self.weights = np.zeros((0, 0))
         self.bias = np.zeros(0)
@@ -104,6 +110,20 @@ class CharSvmIntentClassifier(IntentClassifier, GraphComponent):
             dtype=np.float64,
         )
 
+    def _features(self, texts: list[str], *, fit: bool = False) -> scipy.sparse.csr_matrix:
+        """The text's n-grams, beside the skeleton's n-grams times `skeleton_weight` (if any)."""
+        assert self.vectorizer is not None
+        exact = self.vectorizer.fit_transform(texts) if fit else self.vectorizer.transform(texts)
+        if self.skeleton_vectorizer is None:
+            return exact
+        skeletons = [skeleton(text) for text in texts]
+        coarse = (
+            self.skeleton_vectorizer.fit_transform(skeletons)
+            if fit
+            else self.skeleton_vectorizer.transform(skeletons)
+        )
+        return scipy.sparse.hstack([exact, self.config["skeleton_weight"] * coarse], format="csr")
+
     def _svm(self) -> LinearSVC:
         return LinearSVC(C=self.config["C"], random_state=self.config["random_state"])
 
@@ -115,7 +135,9 @@ class CharSvmIntentClassifier(IntentClassifier, GraphComponent):
         texts = [str(e.get(TEXT)) for e in examples]
         labels = np.array([str(e.get(INTENT)) for e in examples])
         self.vectorizer = self._new_vectorizer()
-        features = self.vectorizer.fit_transform(texts)
+        if self.config["skeleton_weight"]:
+            self.skeleton_vectorizer = self._new_vectorizer()
+        features = self._features(texts, fit=True)
         svm = self._svm().fit(features, labels)
         self.classes = [str(c) for c in svm.classes_]
         self.weights, self.bias = svm.coef_, svm.intercept_
@@ -136,8 +158,7 @@ class CharSvmIntentClassifier(IntentClassifier, GraphComponent):
 
     def confidences(self, texts: list[str]) -> np.ndarray:
         """One row of confidences (in the order of `self.classes`) per text."""
-        assert self.vectorizer is not None
-        scores = self.vectorizer.transform(texts) @ self.weights.T + self.bias
+        scores = self._features(texts) @ self.weights.T + self.bias
         if len(self.classes) == 2:  # a binary SVM has one score column
             scores = np.column_stack([-scores[:, 0], scores[:, 0]])
         return softmax(np.asarray(scores), self.temperature)
@@ -158,13 +179,17 @@ class CharSvmIntentClassifier(IntentClassifier, GraphComponent):
 
     def persist(self) -> None:
         assert self.vectorizer is not None
+        arrays = {"weights": self.weights, "bias": self.bias, "idf": self.vectorizer.idf_}
+        meta: dict[str, Any] = {
+            "classes": self.classes,
+            "temperature": self.temperature,
+            "vocabulary": _vocabulary(self.vectorizer),
+        }
+        if self.skeleton_vectorizer is not None:
+            arrays["skeleton_idf"] = self.skeleton_vectorizer.idf_
+            meta["skeleton_vocabulary"] = _vocabulary(self.skeleton_vectorizer)
         with self._model_storage.write_to(self._resource) as directory:
-            np.savez(directory / "arrays.npz", weights=self.weights, bias=self.bias, idf=self.vectorizer.idf_)
-            meta = {
-                "classes": self.classes,
-                "temperature": self.temperature,
-                "vocabulary": {gram: int(index) for gram, index in self.vectorizer.vocabulary_.items()},
-            }
+            np.savez(directory / "arrays.npz", **arrays)
             (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -183,6 +208,7 @@ class CharSvmIntentClassifier(IntentClassifier, GraphComponent):
                 with np.load(directory / "arrays.npz", allow_pickle=False) as arrays:
                     component.weights, component.bias = arrays["weights"], arrays["bias"]
                     idf = arrays["idf"]
+                    skeleton_idf = arrays["skeleton_idf"] if "skeleton_vocabulary" in meta else None
         except ValueError:
             logger.debug("%s: no trained model in the model storage", cls.__name__)
             return component
@@ -190,4 +216,11 @@ class CharSvmIntentClassifier(IntentClassifier, GraphComponent):
         component.temperature = float(meta["temperature"])
         component.vectorizer = component._new_vectorizer(meta["vocabulary"])
         component.vectorizer.idf_ = idf
+        if skeleton_idf is not None:
+            component.skeleton_vectorizer = component._new_vectorizer(meta["skeleton_vocabulary"])
+            component.skeleton_vectorizer.idf_ = skeleton_idf
         return component
+
+
+def _vocabulary(vectorizer: TfidfVectorizer) -> dict[str, int]:
+    return {gram: int(index) for gram, index in vectorizer.vocabulary_.items()}

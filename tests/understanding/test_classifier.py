@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.understanding.service import COMPONENTS_DIR, NluProject, rasa_environment
+from bot.understanding.service import COMPONENTS_DIR, NluProject, component_sources, rasa_environment
 
 pytestmark = pytest.mark.rasa
 
@@ -37,12 +37,43 @@ ASK = ["kitta platz", "jobcentr termin bitte", "hallo guten morgen", "детск
 EXPECTED = ["kita", "jobcenter", "greet", "kita", "jobcenter"]
 
 
-@pytest.fixture(scope="module")
-def probe(nlu_project: NluProject, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+# Learnt only in Cyrillic and Arabic script (and German/English), asked in Latin letters as newcomers
+# type them: transliterated Russian and Ukrainian, Arabizi, Finglish. The skeleton view reads them.
+TRAIN_IN_THEIR_SCRIPT = [
+    *[(t, "kita") for t in (
+        "детский сад место", "как записать ребенка в детский сад", "місце в дитячому садку",
+        "садочок для дитини запис", "روضة للاطفال تسجيل", "مهد کودک ثبت نام", "kita platz finden",
+        "kindergarten place",
+    )],
+    *[(t, "jobcenter") for t in (
+        "джобцентр термин", "джобцентр оплатит квартиру", "джобцентр платить за житло", "гроші від джобцентру",
+        "جوب سنتر موعد", "جاب سنتر پول", "jobcenter termin", "who pays my rent jobcenter",
+    )],
+    *[(t, "greet") for t in (
+        "привет", "здравствуйте", "привіт", "добрий день", "مرحبا", "سلام", "hallo", "good morning",
+    )],
+]  # fmt: skip
+ASK_IN_LATIN_LETTERS = {
+    "detskiy sad mesto": "kita",
+    "dytiachyi sadok": "kita",
+    "rawda lil atfal": "kita",
+    "mahd kodak": "kita",
+    "dzhobtsentr termin": "jobcenter",
+    "dzhobtsentr platyt": "jobcenter",
+    "job santer mow3ed": "jobcenter",
+    "privet": "greet",
+    "dobryi den": "greet",
+    "marhaba": "greet",
+}
+
+
+def run_probe(
+    nlu_project: NluProject, workdir: Path, train: list[tuple[str, str]], ask: list[str]
+) -> dict[str, Any]:
     python = nlu_project.rasa_bin.with_name("python")
     completed = subprocess.run(
-        [str(python), str(PROBE), str(COMPONENTS_DIR), str(tmp_path_factory.mktemp("classifier"))],
-        input=json.dumps({"train": TRAIN, "ask": ASK}),
+        [str(python), str(PROBE), str(COMPONENTS_DIR), str(workdir)],
+        input=json.dumps({"train": train, "ask": ask}),
         capture_output=True,
         text=True,
         env=rasa_environment(),
@@ -52,6 +83,18 @@ def probe(nlu_project: NluProject, tmp_path_factory: pytest.TempPathFactory) -> 
     assert completed.returncode == 0, completed.stderr[-2000:]
     result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return result
+
+
+@pytest.fixture(scope="module")
+def probe(nlu_project: NluProject, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_probe(nlu_project, tmp_path_factory.mktemp("classifier"), TRAIN, ASK)
+
+
+@pytest.fixture(scope="module")
+def script_probe(nlu_project: NluProject, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_probe(
+        nlu_project, tmp_path_factory.mktemp("scripts"), TRAIN_IN_THEIR_SCRIPT, list(ASK_IN_LATIN_LETTERS)
+    )
 
 
 def test_it_reads_unseen_misspelt_questions(probe: dict[str, Any]) -> None:
@@ -73,9 +116,21 @@ def test_the_loaded_model_reads_exactly_as_the_trained_one(probe: dict[str, Any]
     assert probe["loaded"] == probe["trained"]
 
 
+def test_questions_in_latin_letters_learn_from_examples_in_their_own_script(
+    script_probe: dict[str, Any],
+) -> None:
+    read = {
+        text: reading["intent"]["name"]
+        for text, reading in zip(ASK_IN_LATIN_LETTERS, script_probe["trained"], strict=True)
+    }
+    assert read == ASK_IN_LATIN_LETTERS
+    assert script_probe["loaded"] == script_probe["trained"]
+
+
 def test_rasa_finds_the_component_and_its_source_is_fingerprinted() -> None:
     assert str(COMPONENTS_DIR) in rasa_environment()["PYTHONPATH"].split(":")
     assert (COMPONENTS_DIR / "wegweiser_classifier.py").exists()
+    assert (COMPONENTS_DIR / "script_skeleton.py") in component_sources()
     assert (
         "wegweiser_classifier.CharSvmIntentClassifier" in (COMPONENTS_DIR.parent / "config.yml").read_text()
     )
