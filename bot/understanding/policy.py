@@ -38,13 +38,15 @@ THRESHOLDS: dict[Source, Thresholds] = {
     # Rasa's classifier (nlu/components/wegweiser_classifier.py), measured on the split: answer 0.9:
     # right answers 73.2 %, wrong 1.6 %, out-of-scope answered 1.0 % (tr 1 of 13, 0 elsewhere; the
     # same from 0.85 to 0.95); 0.85: 75.9 / 2.2 %; 0.95: 69.6 / 1.2 %. Urgent: on the held-out example
-    # questions of seeds 1-21 (step 10; 2,244 urgent, 31,011 others, keyword net included) 0.5 / 0.4 /
-    # 0.3 missed 29 / 22 / 18 urgent questions for 265 / 319 / 375 false alarms (0.85 / 1.03 / 1.21 %).
+    # questions of seeds 1-21 (step 18; 2,851 urgent, 38,324 others, keyword net included) 0.4 / 0.35 /
+    # 0.3 / 0.25 / 0.2 missed 71 / 59 / 55 / 48 / 46 urgent questions for 397 / 429 / 460 / 487 / 514
+    # false alarms (1.04 / 1.12 / 1.20 / 1.27 / 1.34 %): down to 0.25 each missed emergency less costs
+    # fewer than ten false alarms, below it more (the rule of step 10, which then gave 0.4).
     "rasa": Thresholds(
         answer=0.9,
         clarify=0.2,
         alternative=0.05,
-        urgent=0.4,
+        urgent=0.25,
         urgent_runner_up=0.3,
         conversation=0.3,
         overrule_weak_cue=0.9,

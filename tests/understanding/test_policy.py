@@ -33,7 +33,8 @@ CASES = [
     # urgent wins: NLU reading with a low threshold, or the keyword net over a wrong reading
     (reading(("emergency", 0.55), ("health_care", 0.4)), "...", True, "emergency", "emergency"),
     (reading(("emergency", 0.42), ("registration", 0.3)), "...", True, "emergency", "emergency"),
-    (reading(("emergency", 0.38), ("registration", 0.35)), "...", True, "clarify", None),
+    (reading(("emergency", 0.27), ("registration", 0.25)), "...", True, "emergency", "emergency"),
+    (reading(("emergency", 0.24), ("registration", 0.23)), "...", True, "clarify", None),
     (reading(("health_care", 0.4), ("emergency", 0.35)), "...", True, "emergency", "emergency"),
     (reading(("health_care", 0.93), ("emergency", 0.05)), "...", True, "answer", "health_care"),
     (reading(("greet", 0.99)), "hallo, es brennt!", True, "emergency", "emergency"),
