@@ -44,6 +44,8 @@ CASES = [
     (reading(("health_care", 0.2), ("jobcenter", 0.1)), "112", True, "emergency", "emergency"),
     # the matcher has thresholds of its own
     (reading(("jobcenter", 0.5), source="matcher"), "jobcenter", True, "answer", "jobcenter"),
+    (reading(("emergency", 0.09), ("jobcenter", 0.08), source="matcher"), "", True, "emergency", "emergency"),
+    (reading(("emergency", 0.07), ("jobcenter", 0.06), source="matcher"), "", True, "fallback", None),
 ]
 
 
