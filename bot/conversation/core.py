@@ -285,7 +285,7 @@ class Conversation:
             user.misses = 0
         if action == "emergency":
             turn.topic = decision.topic
-            turn.say(*say.emergency(content, decision.topic, t, region, turn.now))
+            turn.say(*say.emergency(content, decision.topic, t, region, turn.now, decision.alternatives))
             await self._open_case(turn, reason="urgent", urgent=True, topics=[decision.topic or "emergency"])
         elif action == "answer" and decision.topic is not None and decision.topic in content.topics:
             self._answer(turn, content.topics[decision.topic], region)

@@ -176,9 +176,15 @@ def answer(content: ContentBase, topic: Topic, t: Texts, region: Region | None, 
 
 
 def emergency(
-    content: ContentBase, topic_id: str | None, t: Texts, region: Region | None, now: datetime
+    content: ContentBase,
+    topic_id: str | None,
+    t: Texts,
+    region: Region | None,
+    now: datetime,
+    alternatives: Sequence[str] = (),
 ) -> list[Reply]:
-    """The emergency numbers first, then (for violence) the protection topic."""
+    """The emergency numbers first, then (for violence) the protection topic, then the topics the
+    message may be about instead (`alternatives`, when the reading was unsure)."""
     replies = []
     shown = [EMERGENCY_TOPIC] if EMERGENCY_TOPIC in content.topics else []
     if topic_id and topic_id in content.topics and topic_id not in shown:
@@ -188,6 +194,10 @@ def emergency(
         replies.append(reply(t, card, kind="emergency"))
     if not replies:  # a content base without the emergency topic still gives the numbers
         replies.append(reply(t, "🚨 112 · 110", kind="emergency"))
+    if buttons := topic_buttons(content, alternatives, t):
+        # Translators: under the emergency numbers, when the bot is not sure the message is urgent
+        text = t.gettext("Not an emergency? Did you mean one of these?")
+        replies.append(reply(t, text, buttons, kind="clarify"))
     return replies
 
 
@@ -424,7 +434,7 @@ def for_decision(
     topic = content.topics.get(decision.topic) if decision.topic else None
     if decision.action == "emergency":
         return [
-            *emergency(content, decision.topic, t, region, now),
+            *emergency(content, decision.topic, t, region, now, decision.alternatives),
             handoff_opened(t, hours, now, urgent=True),
         ]
     if decision.action == "answer" and topic is not None:

@@ -10,6 +10,7 @@ mean …?"), the urgent ones keep emergency recall at 100 % with about 1 % false
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -77,7 +78,8 @@ class Decision:
     - ask_place: ask where the user lives, then show `topic`. `topic` is None when the user only
       wants to change their place; then a `place` the message names is saved without asking, and
       `alternatives` are topics the message may also be asking about.
-    - emergency: show the urgent `topic` (emergency numbers first) and flag a staff case as urgent.
+    - emergency: show the urgent `topic` (emergency numbers first) and flag a staff case as urgent;
+      when the NLU was unsure, `alternatives` are the non-urgent topics the message may be about.
     - handoff: the user wants a person.  smalltalk: reply to `intent` (greet, goodbye, thanks,
       bot_capabilities, change_language).  fallback: say plainly we do not know, offer a person and
       any `alternatives`.
@@ -137,7 +139,11 @@ def decide(
     for rank, (intent, confidence) in enumerate(understanding.ranking[:3]):
         needed = limits.urgent if rank == 0 else limits.urgent_runner_up
         if intent in urgent_topics and confidence >= needed:
-            return made("emergency", intent, "nlu_urgent")
+            # The thresholds are low on purpose, so an unsure urgent reading also offers the topics
+            # the message may be about instead: a false alarm then still leads to the answer.
+            unsure = rank > 0 or confidence < limits.answer
+            instead = _alternatives(understanding, limits, leave_out=urgent_topics) if unsure else ()
+            return made("emergency", intent, "nlu_urgent", instead)
     if hit is not None:
         confident_elsewhere = (
             understanding.topic is not None
@@ -178,13 +184,17 @@ def decide(
 
 
 def _alternatives(
-    understanding: Understanding, limits: Thresholds, floor: float | None = None
+    understanding: Understanding,
+    limits: Thresholds,
+    floor: float | None = None,
+    *,
+    leave_out: Collection[str] = (),
 ) -> tuple[str, ...]:
     """Up to three topic ids from the ranking, best first, each at least `floor` (default
-    `limits.alternative`)."""
+    `limits.alternative`), none of `leave_out`."""
     floor = limits.alternative if floor is None else floor
     return tuple(
         intent
         for intent, confidence in understanding.ranking
-        if confidence >= floor and intent not in CONVERSATION_INTENTS
+        if confidence >= floor and intent not in CONVERSATION_INTENTS and intent not in leave_out
     )[:MAX_ALTERNATIVES]

@@ -136,7 +136,22 @@ async def test_emergency_numbers_come_first_and_open_an_urgent_case(
     replies = await chat.send("Hilfe, meine Wohnung brennt!")
     assert replies[0].kind == "emergency" and "112" in replies[0].text
     assert replies[-1].kind == "handoff"
+    assert "clarify" not in [reply.kind for reply in replies]  # the text says it: nothing else offered
     assert await count(conversation, Case, Case.urgent.is_(True), Case.status == "open") == 1
+
+
+async def test_an_unsure_urgent_reading_offers_what_else_it_may_be_under_the_numbers(
+    chat: Chat, conversation: Conversation
+) -> None:
+    # The matcher reads registration (0.55) with emergency close behind (0.45): urgent wins, and the
+    # other topic is offered after the numbers, so a false alarm still leads to the answer.
+    replies = await chat.send("emergency registration")
+    assert [reply.kind for reply in replies] == ["emergency", "clarify", "handoff"]
+    assert "112" in replies[0].text
+    assert replies[1].text.startswith("Kein Notfall?") and actions(replies[1]) == ["topic:registration"]
+    assert await count(conversation, Case, Case.urgent.is_(True), Case.status == "open") == 1
+    [asked] = await chat.press("topic:registration")
+    assert asked.kind == "place_question"
 
 
 async def test_while_a_case_is_open_messages_go_to_the_case(chat: Chat, conversation: Conversation) -> None:

@@ -49,6 +49,30 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("understanding", "text", "instead"),
+    [
+        # unsure: the numbers, and the non-urgent topics the message may be about
+        (
+            reading(("emergency", 0.31), ("jobcenter", 0.17), ("thanks", 0.12), ("health_care", 0.04)),
+            "",
+            ("jobcenter",),
+        ),
+        (reading(("registration", 0.55), ("emergency", 0.45)), "", ("registration",)),
+        (reading(("emergency", 0.3), ("jobcenter", 0.25), source="matcher"), "", ("jobcenter",)),
+        # sure, or the text itself says it: nothing else
+        (reading(("emergency", 0.95), ("jobcenter", 0.05)), "", ()),
+        (reading(("registration", 0.99)), "mein mann schlägt mich", ()),
+    ],
+)
+def test_an_unsure_emergency_also_offers_the_topics_it_may_be_instead(
+    content: ContentBase, understanding: Understanding, text: str, instead: tuple[str, ...]
+) -> None:
+    decision = decide(understanding, text, language="de", place_known=True, content=content)
+    assert decision.action == "emergency"
+    assert decision.alternatives == instead
+
+
 @pytest.mark.parametrize(("understanding", "text", "place_known", "action", "topic"), CASES)
 def test_decisions(
     content: ContentBase,
