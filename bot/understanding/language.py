@@ -101,7 +101,8 @@ ROMANIZED_CUES = {
         """
         yak shcho meni mene treba potribno mozhna dyakuyu diakuiu dyakuiu koly chy pryvit vitayu laska
         khochu hochu robyty zrobyty otrymaty znayty znaity kudy moyi dlia tse yaki yaku yakyi dytyna
-        dytynu pislia zhyvu dopomoha dopomozhit dopomohu pytannia buvai pobachennia tykh khto
+        dytynu dytyny dytyni pislia zhyvu dopomoha dopomozhit dopomohu pytannia buvai pobachennia tykh
+        khto shukaiu shukayu shukaty dytiachyi dytyachyi sadok sadochok
         """
     ),
 }

@@ -42,6 +42,8 @@ SHORT_TEXTS = [
     ("ru", "spasibo za pomoshch"),
     ("uk", "shcho robyty yakshcho vtratyv dokumenty"),
     ("uk", "de meni otrymaty kindergeld"),
+    ("uk", "shukayu dytyachyi sadok dlya syna"),  # "dlya" is Russian and Ukrainian; the rest is not
+    ("ru", "nuzhno mesto v detskom sadu dlya syna"),
     # ... and the Latin-script languages are not taken for them
     ("de", "darum frage ich nach der Kita"),  # darum is not Finglish
     ("en", "is kita free from the 3rd birthday"),  # 3rd is not Arabizi
