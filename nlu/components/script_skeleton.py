@@ -42,8 +42,8 @@ _ARABIZI_DIGITS = str.maketrans({"2": "", "3": "", "5": "h", "6": "t", "7": "h",
 # Order matters: a plain "x" becomes "h" before "sh" becomes "x"; "dzh" (дж, the English j) before
 # "zh"; "shch" before "sh" and "ch".
 _LATIN_SPELLINGS = (
-    ("x", "h"), ("dzh", "j"), ("shch", "x"), ("sch", "x"), ("sh", "x"), ("ch", "c"), ("kh", "h"), ("gh", "k"),
-    ("zh", "j"), ("ts", "c"), ("tz", "c"), ("ph", "f"), ("q", "k"), ("g", "k"), ("w", "v"),
+    ("x", "h"), ("dzh", "j"), ("shch", "x"), ("sch", "x"), ("sh", "x"), ("ch", "c"), ("kh", "h"),
+    ("gh", "k"), ("zh", "j"), ("ts", "c"), ("tz", "c"), ("ph", "f"), ("q", "k"), ("g", "k"), ("w", "v"),
 )  # fmt: skip
 _VOWELS = re.compile(r"[aeiouy'’]")
 _DOUBLED_LETTERS = re.compile(r"(\D)\1+")  # not digits: 112 stays 112

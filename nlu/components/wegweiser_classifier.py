@@ -7,9 +7,10 @@ n-grams within words (`char_wb`, 2-5), sublinear TF-IDF, L2-normalised, so typos
 compounds in every script count, and a one- or two-word question weighs as much as a long one. Beside
 them, with a lower weight, the same features of the text's consonant skeleton (script_skeleton.py), so
 a question typed in Latin letters learns from the examples in Cyrillic or Arabic script and the other
-way round ("registratsiya" and "регистрация" are both "rkstrc"). A linear SVM separates the intents. Its scores become confidences by a softmax whose temperature is fitted
-at training time to minimise the log-loss of cross-validated scores, so a confidence of 0.7 means
-about 70 % right and the policy's thresholds keep their meaning when the examples change.
+way round ("registratsiya" and "регистрация" are both "rkstrc"). A linear SVM separates the intents.
+Its scores become confidences by a softmax whose temperature is fitted at training time to minimise
+the log-loss of cross-validated scores, so a confidence of 0.7 means about 70 % right and the
+policy's thresholds keep their meaning when the examples change.
 Measurements: nlu/README.md.
 
 Rasa imports this file by module path (`wegweiser_classifier.CharSvmIntentClassifier` in
