@@ -96,6 +96,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             bricht ein
             eingebrochen
             viel blut
+            =blutung
             ? verletzt
             greift an
             angegriffen
@@ -141,6 +142,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             heart attack
             =stroke
             bleeding
+            losing blood
+            lot of blood
             drowning
             life threatening
             dying
@@ -212,6 +215,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             інфаркт
             інсульт
             кровотеч
+            кров не зупин
             тоне
             біль груд
             травма голови
@@ -247,6 +251,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =otruy
             =otrut
             =krovotech
+            =krov =ne =zupyn
             ? =politsi
             ? =policij
             =bil =hrud
@@ -305,6 +310,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             инфаркт
             инсульт
             кровотеч
+            кровь не останав
             тонет
             боль груд
             травма головы
@@ -342,6 +348,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =hochu =umeret
             =khochu =umeret
             =krovotech
+            =krov =ne =ostanav
             =bol =grud
             =infarkt
             ? =politsi
@@ -441,9 +448,22 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =msh =yetnaf
             ? =shorta
             ? =shurta
-            =shir =tanzif
+            =shirb =tanzif
+            =shireb =tanzif
+            =shirib =tanzif
+            =shirab =tanzif
             =shrib =tanzif
             ? =mawad =tanzif
+            =yinzif
+            =yinzef
+            =yenzef
+            =ynzef
+            =ynzif
+            =bynzef
+            =byinzif
+            =binzif
+            =tinzif
+            =tenzef
             =bila3 =7ubub
             =bala3 =7ubub
             =bila3 =dawa
@@ -508,6 +528,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             mantar yedi
             suyum geldi
             =kanama
+            kan durmuyor
+            =kaniyor
+            kan kaybed
+            kan kaybet
             boğuluyor
             hayati tehlike
             itfaiye
@@ -559,6 +583,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             نفس نمیکش
             سکته
             خونریزی
+            خون بند نمی
             درد سینه
             ? دود$
             غرق
@@ -594,6 +619,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =nafas =nemikesh
             =khoonrizi
             =khunrizi
+            =khun =band =nemi
+            =khoon =band =nemi
+            =khun =band =nami
+            =khoon =band =nami
             =sakte$
             =nafas =nemekash
             =sefidkonand =khord

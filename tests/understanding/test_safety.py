@@ -108,6 +108,18 @@ EMERGENCIES = [
     ("ku", "dixwazim dawî li jiyana xwe bînim"),
     ("de", "das kind hat wilde pilze gegessen"),
     ("ru", "сын съел грибы в лесу"),
+    # bleeding that will not stop, in words other than "bleeding" (keywords of step 19)
+    ("de", "nach dem sturz eine starke blutung am kopf"),
+    ("en", "my husband is losing blood fast"),
+    ("uk", "у сина кров не зупиняється з носа"),
+    ("uk", "krov ne zupyniaietsia pislia porizu"),
+    ("ru", "у мамы кровь не останавливается"),
+    ("ru", "krov ne ostanavlivaetsya u rebenka"),
+    ("ar", "ukhti 3am tinzif min rasha"),
+    ("tr", "kolundan kan durmuyor"),
+    ("tr", "çok kan kaybediyor"),
+    ("fa", "خون دستش بند نمیاد"),  # the verb after the noun's complement
+    ("fa", "khun band nemiad az pash"),
     ("fa", "بچه ها قارچ خوردن حالشون بده"),
     ("tr", "çocuk ormanda mantar yedi"),
     ("en", "my wife's water broke"),
@@ -250,6 +262,12 @@ CALM = [
     ("ru", "kak oplatit gaz za kvartiru"),
     ("tr", "kanada vizesi nasıl alınır"),  # Kanada is one letter from kanama (bleeding)
     ("de", "mein bruder lebt in kanada"),
+    ("de", "termin für eine blutuntersuchung"),  # begins one letter from Blutung
+    ("ar", "shirket tanzif bidi shoghl fiha"),  # shirket (company) begins like shirib (drank)
+    ("uk", "де здати аналіз крові"),
+    ("fa", "azmayesh khun kojast"),  # a blood test
+    ("tr", "kan tahlili için randevu"),
+    ("tr", "yurtta kalıyorum sosyal danışman nerede"),  # kalıyorum is one letter from kanıyor
 ]
 
 
