@@ -97,6 +97,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             eingebrochen
             viel blut
             =blutung
+            stromschlag
+            schaum vor dem mund
+            druck brust
             ? verletzt
             greift an
             angegriffen
@@ -143,6 +146,13 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =stroke
             bleeding
             losing blood
+            electric shock
+            electrocuted
+            foaming
+            foam coming
+            foam mouth
+            pressure chest
+            tight chest
             lot of blood
             drowning
             life threatening
@@ -216,6 +226,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             інсульт
             кровотеч
             кров не зупин
+            піна з рота
+            тисне в груд
+            пішов під воду
+            пішла під воду
             тоне
             біль груд
             травма голови
@@ -252,6 +266,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =otrut
             =krovotech
             =krov =ne =zupyn
+            =vdarylo =strum
+            =pina =z =rota
+            =tysne =v =grud
+            =pishov =pid =vodu
+            =pishla =pid =vodu
             ? =politsi
             ? =policij
             =bil =hrud
@@ -311,6 +330,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             инсульт
             кровотеч
             кровь не останав
+            пена изо рта
+            давит в груд
+            ушел под воду
+            ушла под воду
+            глаза закат
+            ? приступ$
             тонет
             боль груд
             травма головы
@@ -349,6 +374,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =khochu =umeret
             =krovotech
             =krov =ne =ostanav
+            =pena =izo =rta
+            =davit =v =grud
+            =ushel =pod =vodu
+            =ushla =pod =vodu
+            =glaza =zakat
+            ? =pristup$
             =bol =grud
             =infarkt
             ? =politsi
@@ -411,6 +442,14 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             نوبة قلبية
             جلطة
             نزيف
+            مسكته الكهربا
+            مسكتها الكهربا
+            صعقة كهرب
+            رغوة من تم
+            رغوة من فم
+            طالع رغوة
+            صرع$
+            نوبة صرع
             يغرق
             خطر على الحياة
             الدفاع المدني
@@ -455,6 +494,18 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =shrib =tanzif
             ? =mawad =tanzif
             =yinzif
+            =maskato =kahrab
+            =maskata =kahrab
+            =maskito =kahrab
+            =mesketo =kahrab
+            =rghwe
+            =rghwa
+            =raghwe
+            =raghwa
+            =byer3osh
+            =byir3ash
+            =sar3$
+            =nawbet =sar3
             =yinzef
             =yenzef
             =ynzef
@@ -529,6 +580,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             suyum geldi
             =kanama
             kan durmuyor
+            elektrik carp
+            agzindan kopuk
+            kopuk geliyor
             =kaniyor
             kan kaybed
             kan kaybet
@@ -584,6 +638,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             سکته
             خونریزی
             خون بند نمی
+            برق گرفتش
+            برق گرفته شد
+            کف از دهان
+            کف از دهن
+            صرع$
             درد سینه
             ? دود$
             غرق
@@ -620,6 +679,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =khoonrizi
             =khunrizi
             =khun =band =nemi
+            =bargh =gereftesh
+            =barq =gereftesh
+            =kaf =az =dahan
+            =kaf =az =dahn
             =khoon =band =nemi
             =khun =band =nami
             =khoon =band =nami
@@ -694,6 +757,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             êşa sîng
             ? dûman
             xwîn
+            elektrîk lê xist
+            elektrîk lê da
+            ceryan lê xist
+            kef ji dev
+            batarya daqurt
+            pîl daqurt
             xetera jiyanê
             doza zêde
             ? birîndar
@@ -719,6 +788,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             gewürgt
             stalking
             zwangsheirat
+            zwangsehe
+            zwangsverheirat
             angst vor *mann
             ? hause geflohen
             ? hause weggelaufen
@@ -747,6 +818,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             stalking
             kill me
             forced marriage
+            forc marry
             afraid of husband
             scared of husband
             hurts me
@@ -764,6 +836,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
         """,
         "uk": """
             жіночий притулок
+            примусов шлюб
+            примусов одруж
+            силоміць одруж
+            =prymusov =shliub
+            =prymusov =odruzh
             притулок для жінок
             б'є$
             б'ють
@@ -801,6 +878,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
         """,
         "ru": """
             женский приют
+            принудительн брак
+            насильно замуж
+            насильно жен
+            =prinuditeln =brak
+            =nasilno =zamuzh
+            =nasilno =zhen
             приют для женщин
             бьет
             бьют
@@ -837,6 +920,20 @@ KEYWORDS: dict[Category, dict[str, str]] = {
         """,
         "ar": """
             يضربني
+            زواج قسري
+            زواج بالاجبار
+            زواج غصب
+            يجوزوني غصب
+            يزوجوني غصب
+            يزوجوني بالقوة
+            =zawaj =ijbar
+            =zawaj =ghasb
+            =zawaj =qasri
+            =zawaj =2asri
+            =yzawwjuni =ghasb
+            =yzawjuni =ghasb
+            =yjawzouni =ghasb
+            =yjawzuni =ghasb
             ضربني
             *خنقني
             *ضرب
@@ -893,6 +990,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             taciz
             öldürecek
             zorla evlendir
+            zorla evlilik
+            zorla evlen
             eşimden kork
             sığınma evi
             ? evden kaç
@@ -915,6 +1014,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             mano mizan
             تجاوز
             ازدواج اجباری
+            نکاح اجباری
+            به زور شوهر
+            =ezdevaj =ejbar
+            =ezdewaj =ejbar
+            =nekah =ejbar
             شوهرم ترس
             خانه امن
             ? خانه فرار
@@ -936,6 +1040,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
         """,
         "ku": """
             li min dide
+            zorê bizewic
+            zorê dizewic
+            zewaca bi zorê
             li min dixe
             li min xist
             li min didin

@@ -120,6 +120,28 @@ EMERGENCIES = [
     ("tr", "çok kan kaybediyor"),
     ("fa", "خون دستش بند نمیاد"),  # the verb after the noun's complement
     ("fa", "khun band nemiad az pash"),
+    # electric shocks, foam at the mouth, chest pressure, going under (keywords of step 19)
+    ("de", "mein kollege hat einen stromschlag bekommen"),
+    ("de", "sie hat schaum vor dem mund"),
+    ("en", "my brother was electrocuted at work"),
+    ("en", "she is foaming at the mouth"),
+    ("en", "dad feels pressure on his chest"),
+    ("uk", "в дідуся піна з рота"),
+    ("uk", "tysne v grudiakh u mamy"),
+    ("uk", "khlopets pishov pid vodu"),
+    ("ru", "у жены пена изо рта и судороги"),
+    ("ru", "u muzha glaza zakatilis"),
+    ("ru", "сильно давит в груди у отца"),
+    ("ar", "ابني مسكته الكهربا من الشاحن"),
+    ("ar", "طالع رغوة من تمه وعم يرجف"),
+    ("ar", "ukhti 3inda nawbet sar3"),
+    ("tr", "babamı elektrik çarptı"),
+    ("tr", "ağzından köpük geliyor ne yapayım"),
+    ("fa", "برادرم را برق گرفته شد"),
+    ("fa", "kaf az dahanesh miad"),
+    ("ku", "ceryan lê xist ket erdê"),
+    ("ku", "kef ji devê kurê min tê"),
+    ("ku", "keça min pîl daqurtand"),
     ("fa", "بچه ها قارچ خوردن حالشون بده"),
     ("tr", "çocuk ormanda mantar yedi"),
     ("en", "my wife's water broke"),
@@ -180,6 +202,20 @@ VIOLENCE = [
     ("tr", "kocam beni dovuyor"),  # no diacritics
     ("fa", "شوهرم منو کتک میزنه"),
     ("fa", "شوهرم مره لت و کوب میکنه"),  # Dari
+    # a marriage forced on someone, in every language (keywords of step 19)
+    ("de", "meine eltern planen eine zwangsehe für mich"),
+    ("en", "my family is forcing me to marry my cousin"),
+    ("uk", "батьки хочуть примусово одружити сестру"),
+    ("uk", "prymusovyi shliub dopomoha"),
+    ("ru", "меня хотят насильно выдать замуж"),
+    ("ru", "nasilno zamuzh otdayut"),
+    ("ar", "اهلي بدهم يجوزوني غصب عني"),
+    ("ar", "zawaj bil ijbar shu a3mel"),
+    ("tr", "ailem beni zorla evlendirecek"),
+    ("tr", "zorla evlilik yardım"),
+    ("fa", "پدرم میخواد به زور شوهرم بده"),
+    ("fa", "ezdevaj ejbari komak"),
+    ("ku", "malbata min dixwaze bi zorê min bizewicîne"),
     ("ku", "mêrê min li min dixe"),
     # threats to kill, strangling, Dari and Kurmanji plural forms (step 10)
     ("uk", "він сказав що вб'є мене"),
@@ -268,6 +304,12 @@ CALM = [
     ("fa", "azmayesh khun kojast"),  # a blood test
     ("tr", "kan tahlili için randevu"),
     ("tr", "yurtta kalıyorum sosyal danışman nerede"),  # kalıyorum is one letter from kanıyor
+    ("fa", "قبض برق گرفتم کجا پرداخت کنم"),  # the electricity bill, not an electric shock
+    ("ar", "فاتورة الكهربا غالية كتير"),
+    ("ru", "когда можно приступить к работе"),  # приступить (to start) begins like приступ (a fit)
+    ("de", "wo kann ich etwas drucken, brauche eine kopie"),  # drucken, not Druck auf der Brust
+    ("ar", "zawaj bel standesamt shu el awra2"),  # a wedding, not a forced one
+    ("de", "wie lange dauert eine zwangsvollstreckung"),
 ]
 
 
