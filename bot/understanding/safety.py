@@ -50,7 +50,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             lebensgefahr
             krankenwagen
             rettungswagen
-            =*feuer
+            =feuer$
+            =*feuerwehr
             =*brand
             brennt
             selbstmord

@@ -121,6 +121,7 @@ EMERGENCIES = [
     ("fa", "خون دستش بند نمیاد"),  # the verb after the noun's complement
     ("fa", "khun band nemiad az pash"),
     # electric shocks, foam at the mouth, chest pressure, going under (keywords of step 19)
+    ("de", "ruft die feuerwehr, im keller ist feuer"),
     ("de", "mein kollege hat einen stromschlag bekommen"),
     ("de", "sie hat schaum vor dem mund"),
     ("en", "my brother was electrocuted at work"),
@@ -310,6 +311,8 @@ CALM = [
     ("de", "wo kann ich etwas drucken, brauche eine kopie"),  # drucken, not Druck auf der Brust
     ("ar", "zawaj bel standesamt shu el awra2"),  # a wedding, not a forced one
     ("de", "wie lange dauert eine zwangsvollstreckung"),
+    ("de", "seit dem krieg macht mir das feuerwerk an silvester angst"),  # Feuerwerk is not a fire
+    ("de", "wo kaufe ich ein feuerzeug"),
 ]
 
 
