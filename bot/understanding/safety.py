@@ -791,6 +791,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             zwangsheirat
             zwangsehe
             zwangsverheirat
+            sexuell belästig
+            ? belästigt mich
+            ? fasst mich an
             angst vor *mann
             ? hause geflohen
             ? hause weggelaufen
@@ -820,6 +823,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             kill me
             forced marriage
             forc marry
+            sexual harass
+            sexually harass
+            ? harass
+            ? touches me
             afraid of husband
             scared of husband
             hurts me
@@ -842,6 +849,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             силоміць одруж
             =prymusov =shliub
             =prymusov =odruzh
+            домагає
+            =domahaie
+            =domahaiet
             притулок для жінок
             б'є$
             б'ють
@@ -885,6 +895,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =prinuditeln =brak
             =nasilno =zamuzh
             =nasilno =zhen
+            домогает
+            ? пристает
+            =domogaet
+            ? =pristaet
             приют для женщин
             бьет
             бьют
@@ -941,6 +955,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             اغتصاب
             اغتصب
             تحرش
+            يتحرش
             يعتدي
             يعنف
             زواج بالاكراه
@@ -968,6 +983,16 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =eghtisab
             =ightesab
             =ta7arosh
+            =yet7arrash
+            =yit7arrash
+            =yet7arash
+            =yit7arash
+            =bet7arrash
+            =beyet7arrash
+            ? =bilmesni
+            ? =byilmesni
+            ? =bidrbo
+            ? =bidrobo
             =ta7arush
             =bi2telni
             =yi2telni
@@ -1027,6 +1052,11 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             ? خشونت
             ? تهدید
             ? آزار
+            آزار جنسی
+            مزاحمت جنسی
+            =azar =jensi
+            =aazar =jensi
+            =mozahemat =jensi
             ? اذیتم
             ? چاقو
             ? مشاوره زنان

@@ -217,6 +217,15 @@ VIOLENCE = [
     ("fa", "پدرم میخواد به زور شوهرم بده"),
     ("fa", "ezdevaj ejbari komak"),
     ("ku", "malbata min dixwaze bi zorê min bizewicîne"),
+    # sexual harassment (keywords of step 19; the milder words are weak cues)
+    ("de", "ich werde auf der arbeit sexuell belästigt"),
+    ("en", "a man at the shelter is sexually harassing me"),
+    ("uk", "колега домагається до мене"),
+    ("ru", "сосед домогается до дочери"),
+    ("ar", "صاحب الشغل عم يتحرش فيني"),
+    ("ar", "wa7ed bil heim bet7arrash bi binti"),
+    ("fa", "همکارم مزاحمت جنسی میکنه"),
+    ("fa", "azar jensi dar kar"),
     ("ku", "mêrê min li min dixe"),
     # threats to kill, strangling, Dari and Kurmanji plural forms (step 10)
     ("uk", "він сказав що вб'є мене"),
@@ -313,6 +322,7 @@ CALM = [
     ("de", "wie lange dauert eine zwangsvollstreckung"),
     ("de", "seit dem krieg macht mir das feuerwerk an silvester angst"),  # Feuerwerk is not a fire
     ("de", "wo kaufe ich ein feuerzeug"),
+    ("de", "die nachbarn belästigen uns mit lärm"),  # only "belästigt mich" is a (weak) cue
 ]
 
 
@@ -397,6 +407,12 @@ def test_weak_cues_are_marked_weak() -> None:
         # a stroke in Russian and Ukrainian transliteration; weak, as English "insult" is an offence
         ("u babushki insult", "emergency"),
         ("my neighbour shouted an insult at me", "emergency"),
+        # harassment in everyday words, weak: "belästigt", "harass", "пристает" are also mere nuisance
+        ("mein nachbar belästigt mich ständig", "violence"),
+        ("my boss keeps harassing me", "violence"),
+        ("начальник пристает ко мне", "violence"),
+        ("el mudeer bilmesni kil yom", "violence"),
+        ("jiranna bidrbo binthon kil lele", "violence"),  # "they beat (her)", Arabizi
     ],
 )
 def test_weak_cues(text: str, category: str) -> None:
