@@ -98,6 +98,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             eingebrochen
             viel blut
             =blutung
+            brücke spring
+            dach spring
+            balkon spring
             stromschlag
             schaum vor dem mund
             druck brust
@@ -147,6 +150,10 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =stroke
             bleeding
             losing blood
+            jump off
+            throw himself
+            throw herself
+            throw myself
             electric shock
             electrocuted
             foaming
@@ -227,6 +234,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             інсульт
             кровотеч
             кров не зупин
+            стрибн з мост
+            стрибн з дах
+            стрибн з балкон
             піна з рота
             тисне в груд
             пішов під воду
@@ -267,6 +277,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =otrut
             =krovotech
             =krov =ne =zupyn
+            =strybn =z =most
+            =strybn =z =dakh
             =vdarylo =strum
             =pina =z =rota
             =tysne =v =grud
@@ -331,6 +343,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             инсульт
             кровотеч
             кровь не останав
+            прыгн с мост
+            прыгн с крыш
+            прыгн с балкон
             пена изо рта
             давит в груд
             ушел под воду
@@ -375,6 +390,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =khochu =umeret
             =krovotech
             =krov =ne =ostanav
+            =prygn =s =most
+            =prygn =s =krysh
             =pena =izo =rta
             =davit =v =grud
             =ushel =pod =vodu
@@ -443,6 +460,13 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             نوبة قلبية
             جلطة
             نزيف
+            يرمي نفسه
+            سيرمي نفسه
+            ترمي نفسها
+            ارمي نفسي
+            يرمي حاله
+            ترمي حالها
+            ارمي حالي
             مسكته الكهربا
             مسكتها الكهربا
             صعقة كهرب
@@ -495,6 +519,12 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =shrib =tanzif
             ? =mawad =tanzif
             =yinzif
+            =armi =7ali
+            =armi =nafsi
+            =yirmi =7alo
+            =yermi =7alo
+            =yirmi =nafso
+            =yermi =nafso
             =maskato =kahrab
             =maskata =kahrab
             =maskito =kahrab
@@ -581,6 +611,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             suyum geldi
             =kanama
             kan durmuyor
+            kopruden atla
+            catidan atla
+            balkondan atla
             elektrik carp
             agzindan kopuk
             kopuk geliyor
@@ -639,6 +672,8 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             سکته
             خونریزی
             خون بند نمی
+            پل بپر
+            بام بپر
             برق گرفتش
             برق گرفته شد
             کف از دهان
@@ -680,6 +715,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =khoonrizi
             =khunrizi
             =khun =band =nemi
+            =pol =bepar
+            =baam =bepar
+            =bam =bepar
             =bargh =gereftesh
             =barq =gereftesh
             =kaf =az =dahan
@@ -758,6 +796,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             êşa sîng
             ? dûman
             xwîn
+            ? xwe bavêj
             elektrîk lê xist
             elektrîk lê da
             ceryan lê xist

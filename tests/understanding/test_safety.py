@@ -120,6 +120,15 @@ EMERGENCIES = [
     ("tr", "çok kan kaybediyor"),
     ("fa", "خون دستش بند نمیاد"),  # the verb after the noun's complement
     ("fa", "khun band nemiad az pash"),
+    # someone about to jump from a height (keywords of step 19)
+    ("de", "eine frau will vom dach springen"),
+    ("en", "my friend says he will jump off the roof"),
+    ("uk", "сусід хоче стрибнути з даху"),
+    ("ru", "девушка хочет прыгнуть с моста"),
+    ("ar", "اخي بدو يرمي حاله من الشباك"),
+    ("ar", "bidi armi 7ali mn el jisr"),
+    ("tr", "arkadaşım köprüden atlamak istiyor"),
+    ("fa", "دوستم میگه از پل بپرم"),
     # electric shocks, foam at the mouth, chest pressure, going under (keywords of step 19)
     ("de", "ruft die feuerwehr, im keller ist feuer"),
     ("de", "mein kollege hat einen stromschlag bekommen"),
