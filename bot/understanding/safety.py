@@ -150,6 +150,7 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =stroke
             bleeding
             losing blood
+            lot of blood
             jump off
             throw himself
             throw herself
@@ -161,7 +162,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             foam mouth
             pressure chest
             tight chest
-            lot of blood
             drowning
             life threatening
             dying
@@ -519,6 +519,15 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =shrib =tanzif
             ? =mawad =tanzif
             =yinzif
+            =yinzef
+            =yenzef
+            =ynzef
+            =ynzif
+            =bynzef
+            =byinzif
+            =binzif
+            =tinzif
+            =tenzef
             =armi =7ali
             =armi =nafsi
             =yirmi =7alo
@@ -537,15 +546,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =byir3ash
             =sar3$
             =nawbet =sar3
-            =yinzef
-            =yenzef
-            =ynzef
-            =ynzif
-            =bynzef
-            =byinzif
-            =binzif
-            =tinzif
-            =tenzef
             =bila3 =7ubub
             =bala3 =7ubub
             =bila3 =dawa
@@ -611,15 +611,15 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             suyum geldi
             =kanama
             kan durmuyor
+            =kaniyor
+            kan kaybed
+            kan kaybet
             kopruden atla
             catidan atla
             balkondan atla
             elektrik carp
             agzindan kopuk
             kopuk geliyor
-            =kaniyor
-            kan kaybed
-            kan kaybet
             boğuluyor
             hayati tehlike
             itfaiye
@@ -715,6 +715,9 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =khoonrizi
             =khunrizi
             =khun =band =nemi
+            =khoon =band =nemi
+            =khun =band =nami
+            =khoon =band =nami
             =pol =bepar
             =baam =bepar
             =bam =bepar
@@ -722,9 +725,6 @@ KEYWORDS: dict[Category, dict[str, str]] = {
             =barq =gereftesh
             =kaf =az =dahan
             =kaf =az =dahn
-            =khoon =band =nemi
-            =khun =band =nami
-            =khoon =band =nami
             =sakte$
             =nafas =nemekash
             =sefidkonand =khord
