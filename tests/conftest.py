@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,8 +13,10 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.content.model import LANGUAGES
+from bot.settings import PROJECT_ROOT
 from bot.storage import migrate
 from bot.storage.database import Database
+from bot.understanding import crisis
 
 POSTGRES_URL = os.environ.get(
     "WEGWEISER_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -140,7 +143,28 @@ def write_content(directory: Path) -> Path:
         dump(place, directory / "places" / f"{place_id}.yaml")
     for topic in FIXTURE_TOPICS:
         dump(fixture_topic(topic), directory / "topics" / f"{topic}.yaml")
+    # The real crisis statements: the semantic safety net needs enough of them in every language.
+    (directory / "safety").mkdir()
+    shutil.copy(PROJECT_ROOT / "content" / "safety" / "crisis.yaml", directory / "safety" / "crisis.yaml")
     return directory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def crisis_nets(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The crisis nets that tests train for their own small content bases live apart from the real
+    one (nlu/models), in pytest's cache, with the embeddings the real training already computed."""
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    folder = Path(cache.mkdir("wegweiser-crisis-nets")) if cache else tmp_path_factory.mktemp("crisis")
+    real = PROJECT_ROOT / "nlu" / "models" / crisis.EMBEDDINGS_FILE
+    if real.exists() and not (folder / crisis.EMBEDDINGS_FILE).exists():
+        shutil.copy(real, folder / crisis.EMBEDDINGS_FILE)
+    before = os.environ.get(crisis.MODELS_DIR_VARIABLE)
+    os.environ[crisis.MODELS_DIR_VARIABLE] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(crisis.MODELS_DIR_VARIABLE, None)
+    else:
+        os.environ[crisis.MODELS_DIR_VARIABLE] = before
 
 
 @pytest.fixture

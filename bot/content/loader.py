@@ -22,6 +22,7 @@ from bot.content.model import (
     Address,
     CatalogueEntry,
     ContentBase,
+    CrisisStatements,
     Dated,
     Municipality,
     OpeningHours,
@@ -30,6 +31,7 @@ from bot.content.model import (
     Place,
     Region,
     Source,
+    StatementGroups,
     Topic,
     Translation,
     fold,
@@ -600,6 +602,7 @@ def check(directory: Path, *, today: date | None = None) -> tuple[ContentBase | 
 
     _check_links(reader, topics, raw_topics)
     _check_duplicate_examples(reader, topics, raw_topics)
+    crisis = _read_crisis_statements(reader, directory / CRISIS_FILE)
 
     content = None
     if not any(p.severity == "error" for p in reader.problems):
@@ -609,8 +612,71 @@ def check(directory: Path, *, today: date | None = None) -> tuple[ContentBase | 
             regions=regions,
             catalogue=catalogue,
             _region_index=MappingProxyType(region_index),
+            crisis=crisis,
         )
     return content, sorted(reader.problems)
+
+
+CRISIS_FILE = Path("safety") / "crisis.yaml"
+CRISIS_KINDS = ("emergency", "violence", "calm")
+# The semantic safety net needs enough of each kind in every language to learn it there.
+MIN_STATEMENTS = {"emergency": 15, "violence": 4, "calm": 12}
+MAX_STATEMENT_LENGTH = 300
+
+
+def _read_crisis_statements(reader: _Reader, path: Path) -> CrisisStatements:
+    """content/safety/crisis.yaml: kind -> group -> language -> statements, each checked."""
+    if not path.exists():
+        reader.error(path, 1, "missing: the semantic safety net learns from it (see content/README.md)")
+        return CrisisStatements()
+    data = reader.read_mapping(path, "'emergency', 'violence' and 'calm'")
+    if data is None:
+        return CrisisStatements()
+    for key in data:
+        if key not in CRISIS_KINDS:
+            reader.error(
+                path, data.line_of(key), f"unknown kind '{key}' (expected {', '.join(CRISIS_KINDS)})"
+            )
+    seen: dict[str, str] = {}
+    kinds: dict[str, StatementGroups] = {}
+    for kind in CRISIS_KINDS:
+        groups: dict[str, MappingProxyType[str, tuple[str, ...]]] = {}
+        counts = dict.fromkeys(LANGUAGES, 0)
+        for group, by_language in (reader.mapping(path, data, kind) or LineDict()).items():
+            if not isinstance(by_language, LineDict):
+                reader.error(path, data[kind].line_of(group), f"{kind}.{group} must map languages to lists")
+                continue
+            languages: dict[str, tuple[str, ...]] = {}
+            for language in by_language:
+                if language not in LANGUAGES:
+                    reader.error(path, by_language.line_of(language), f"unknown language '{language}'")
+                    continue
+                statements = reader.sequence(path, by_language, language, required=True)
+                kept = []
+                for index, statement in enumerate(statements):
+                    line = statements.line_of(index)
+                    if not isinstance(statement, str) or not statement.strip():
+                        reader.error(path, line, f"{kind}.{group}.{language}: a statement must be text")
+                    elif len(statement) > MAX_STATEMENT_LENGTH:
+                        reader.error(path, line, f"statement longer than {MAX_STATEMENT_LENGTH} characters")
+                    elif (first := seen.setdefault(fold(statement), f"{kind}.{group}:{line}")) != (
+                        f"{kind}.{group}:{line}"
+                    ):
+                        reader.error(path, line, f"statement {statement!r} also stands at {first}")
+                    else:
+                        kept.append(statement.strip())
+                languages[language] = tuple(kept)
+                counts[language] += len(kept)
+            groups[group] = MappingProxyType(languages)
+        for language, count in counts.items():
+            if count < MIN_STATEMENTS[kind]:
+                reader.error(
+                    path,
+                    data.line_of(kind) if kind in data else 1,
+                    f"{kind}: {language} has {count} statements, at least {MIN_STATEMENTS[kind]} needed",
+                )
+        kinds[kind] = MappingProxyType(groups)
+    return CrisisStatements(**kinds)
 
 
 def _check_links(reader: _Reader, topics: dict[str, Topic], raw: dict[str, tuple[Path, LineDict]]) -> None:

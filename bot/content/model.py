@@ -218,6 +218,19 @@ def fold(text: str) -> str:
     return " ".join(cleaned.split())
 
 
+# group ("suicide", "farewell", …) -> language -> statements
+StatementGroups = Mapping[str, Mapping[str, tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class CrisisStatements:
+    """content/safety/crisis.yaml: what the semantic safety net learns a crisis and calm from."""
+
+    emergency: StatementGroups = field(default_factory=lambda: MappingProxyType({}))
+    violence: StatementGroups = field(default_factory=lambda: MappingProxyType({}))
+    calm: StatementGroups = field(default_factory=lambda: MappingProxyType({}))
+
+
 @dataclass(frozen=True)
 class ContentBase:
     topics: Mapping[str, Topic]
@@ -225,6 +238,7 @@ class ContentBase:
     regions: tuple[Region, ...]
     catalogue: tuple[CatalogueEntry, ...]
     _region_index: Mapping[str, Region] = field(default_factory=lambda: MappingProxyType({}))
+    crisis: CrisisStatements = field(default_factory=CrisisStatements)
 
     def region(self, region_id: str) -> Region | None:
         return next((r for r in self.regions if r.id == region_id), None)

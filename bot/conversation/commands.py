@@ -18,7 +18,7 @@ from bot.conversation.outbox import mark_delivered
 from bot.office_hours import parse_office_hours
 from bot.settings import load_settings
 from bot.storage.database import DatabaseUnavailable
-from bot.understanding.understand import Understander
+from bot.understanding.understand import Understander, crisis_detector
 
 
 def register(subparsers: Any) -> None:
@@ -59,7 +59,7 @@ def _ask(args: argparse.Namespace) -> int:
         return _fail(f"the content has errors ({error}); run 'wegweiser content check'")
     asker = Asker(
         content,
-        Understander.build(content, rasa_url=str(settings.rasa_url)),
+        Understander.build(content, rasa_url=str(settings.rasa_url), crisis=crisis_detector(content)),
         parse_office_hours(settings.staff_hours),
     )
 

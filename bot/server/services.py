@@ -10,7 +10,7 @@ from bot.office_hours import parse_office_hours
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.understanding.language import detect
-from bot.understanding.understand import Understander
+from bot.understanding.understand import Understander, crisis_detector
 
 
 @dataclass
@@ -26,10 +26,15 @@ class Services:
         """`use_rasa` False: understanding from the in-process matcher only (e.g. `--no-nlu`)."""
         database = Database(settings.database_url)
         content = ContentStore(settings.content_dir)
+        crisis = crisis_detector(content.current)
         understander = Understander.build(
-            content.current, rasa_url=(rasa_url or str(settings.rasa_url)) if use_rasa else None
+            content.current,
+            rasa_url=(rasa_url or str(settings.rasa_url)) if use_rasa else None,
+            crisis=crisis,
         )
-        detect("Wo ist das Bürgeramt?")  # loads the language models now, not during the first user's wait
+        # Load the language models and the embedding model now, not during the first user's wait.
+        detect("Wo ist das Bürgeramt?")
+        crisis.read("Wo ist das Bürgeramt?")
         conversation = Conversation(
             database=database,
             content=content,

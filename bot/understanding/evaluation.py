@@ -15,6 +15,7 @@ anything out would only measure less than what users get.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import time
 from collections import Counter, defaultdict
@@ -25,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from bot.content.model import ContentBase
+from bot.understanding import crisis
 from bot.understanding.client import CircuitBreaker, RasaClient
 from bot.understanding.matcher import Matcher
 from bot.understanding.model import CONVERSATION_INTENTS, Understanding
@@ -238,13 +240,46 @@ def _readings(
     config: Path | None,
     progress: Progress,
 ) -> list[Understanding]:
-    """Train `engine` on `train` and read every question of `test` with it."""
+    """Train `engine` and the semantic safety net on `train`; read every question of `test` with both."""
     texts = [example.plain_text for example in test]
     if engine == "matcher":
         matcher = Matcher(
             train, topic_ids=frozenset(content.topics), find_place=lambda t: find_place(t, content)
         )
-        return [matcher.match(text) for text in texts]
+        readings = [matcher.match(text) for text in texts]
+    else:
+        readings = _rasa_run(project, content, train, texts, config, progress)
+    return _with_crisis(readings, project, content, train, texts, progress)
+
+
+def _with_crisis(
+    readings: Sequence[Understanding],
+    project: NluProject,
+    content: ContentBase,
+    train: Sequence[Example],
+    texts: Sequence[str],
+    progress: Progress,
+) -> list[Understanding]:
+    """Add the semantic safety net's reading, from a net trained on the same questions."""
+    cache = crisis.EmbeddingCache(crisis.default_models_dir() / crisis.EMBEDDINGS_FILE)
+    embedder = crisis.Embedder()
+    progress("training the crisis net on the training questions …")
+    net = crisis.fit_samples(crisis.training_samples(content, train), cache, embedder, progress)
+    vectors = cache.embed(texts, embedder, progress)
+    return [
+        dataclasses.replace(reading, crisis=net.read_vector(vector))
+        for reading, vector in zip(readings, vectors, strict=True)
+    ]
+
+
+def _rasa_run(
+    project: NluProject,
+    content: ContentBase,
+    train: Sequence[Example],
+    texts: Sequence[str],
+    config: Path | None,
+    progress: Progress,
+) -> list[Understanding]:
     workdir = project.models_dir / "evaluation"
     model = train_model(
         project, content, examples=train, config=config, models_dir=workdir, data_dir=workdir / "data",

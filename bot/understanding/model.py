@@ -21,6 +21,22 @@ CONVERSATION_INTENTS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class CrisisReading:
+    """The semantic safety net's reading of one message (crisis.py): P(emergency), P(violence)."""
+
+    emergency: float
+    violence: float
+
+    @property
+    def urgent(self) -> float:
+        return self.emergency + self.violence
+
+    @property
+    def category(self) -> Literal["emergency", "violence"]:
+        return "violence" if self.violence > self.emergency else "emergency"
+
+
+@dataclass(frozen=True)
 class Understanding:
     """One reading of one message.
 
@@ -35,3 +51,4 @@ class Understanding:
     ranking: tuple[tuple[str, float], ...]
     place: str | None
     source: Source
+    crisis: CrisisReading | None = None  # None when the semantic safety net is not loaded

@@ -71,6 +71,27 @@ THRESHOLDS: dict[Source, Thresholds] = {
 
 
 @dataclass(frozen=True)
+class SemanticThresholds:
+    urgent: float  # the semantic net's P(crisis) from which it raises the alarm by itself
+    sure: float  # from here a confident non-urgent NLU reading cannot hold it back
+    calm: float  # below this the net reads no crisis: with a confident NLU, a false alarm is held back
+    quiet: float = 0.0  # below this the net alone holds a false alarm back
+
+
+# The semantic safety net (crisis.py) gives one probability whatever the NLU source, so one set of
+# thresholds serves Rasa and the matcher. Swept on the seed-13 split's held-out questions (149 urgent,
+# 1,889 others) and a crisis development set written blind for it (196 crisis and 120 calm messages
+# with alarming words, eight languages; never the evaluation sets); Rasa, missed / false alarms:
+#   without the net:         split 0 / 25,  dev 74 / 31
+#   urgent 0.5, sure 0.8:    split 0 / 43,  dev  6 / 31
+#   urgent 0.4, sure 0.7:    split 0 / 52,  dev  4 / 30   <- each crisis found costs < 10 false alarms
+#   urgent 0.3, sure 0.6:    many more false alarms for no crisis more (regression alone)
+#   quiet 0.05 / 0.1:        split 0 / 50,  dev 4 / 28  /  split 1 / 48: 0.1 lets a crisis through
+# Details in nlu/README.md ("Issue #23").
+SEMANTIC = SemanticThresholds(urgent=0.4, sure=0.7, calm=0.3, quiet=0.05)
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the conversation core should do.
 
@@ -100,8 +121,29 @@ class Decision:
         return self.action == "ask_place" and self.topic is None and self.place is not None
 
 
-def _urgent_topic_for(hit: safety.SafetyHit, urgent_topics: set[str], content: ContentBase) -> str | None:
-    preferred = "violence_protection" if hit.category == "violence" else "emergency"
+def _confident_elsewhere(understanding: Understanding, limits: Thresholds, urgent_topics: set[str]) -> bool:
+    """The NLU reads a non-urgent topic with confidence: "dying to learn German, which course?"."""
+    return (
+        understanding.topic is not None
+        and understanding.intent not in urgent_topics
+        and understanding.confidence >= limits.overrule_weak_cue
+    )
+
+
+def _calm_by_all(understanding: Understanding, limits: Thresholds, urgent_topics: set[str]) -> bool:
+    """Both independent views say calm: the semantic net reads no crisis at all, and the NLU reads a
+    non-urgent topic with confidence ("the fire in our kitchen is out, whom do I tell?"). Only then
+    may a strong keyword or an unsure urgent NLU reading be held back."""
+    reading = understanding.crisis
+    return (
+        reading is not None
+        and reading.urgent < SEMANTIC.calm
+        and (reading.urgent < SEMANTIC.quiet or _confident_elsewhere(understanding, limits, urgent_topics))
+    )
+
+
+def _urgent_topic_for(category: safety.Category, urgent_topics: set[str], content: ContentBase) -> str | None:
+    preferred = "violence_protection" if category == "violence" else "emergency"
     if preferred in content.topics:
         return preferred
     return "emergency" if "emergency" in content.topics else next(iter(sorted(urgent_topics)), None)
@@ -124,7 +166,7 @@ def decide(
     hit = safety.check(text)
     if understanding is None:
         if hit is not None:
-            topic = _urgent_topic_for(hit, urgent_topics, content)
+            topic = _urgent_topic_for(hit.category, urgent_topics, content)
             return Decision("emergency", topic, (), 1.0, topic or "emergency", reason="keyword")
         return Decision("fallback", None, (), 0.0, "out_of_scope", reason="no_reading")
 
@@ -135,23 +177,35 @@ def decide(
     def made(action: Action, topic: str | None, reason: str, alternatives: tuple[str, ...] = ()) -> Decision:
         return Decision(action, topic, alternatives, top_confidence, top_intent, place, reason)
 
-    # 1. Urgent first: the NLU's urgent reading, then the keyword net.
+    # 1. Urgent first: the semantic safety net, the NLU's urgent reading and the keyword net; each
+    # can raise the alarm, and only two calm views together can hold one back (`_calm_by_all`).
+    reading = understanding.crisis
+    calm = _calm_by_all(understanding, limits, urgent_topics)
+    if (
+        reading is not None
+        and reading.urgent >= SEMANTIC.urgent
+        and not (
+            reading.urgent < SEMANTIC.sure and _confident_elsewhere(understanding, limits, urgent_topics)
+        )
+    ):
+        topic = _urgent_topic_for(reading.category, urgent_topics, content)
+        unsure = reading.urgent < SEMANTIC.sure
+        instead = _alternatives(understanding, limits, leave_out=urgent_topics) if unsure else ()
+        return made("emergency", topic, "semantic", instead)
     for rank, (intent, confidence) in enumerate(understanding.ranking[:3]):
         needed = limits.urgent if rank == 0 else limits.urgent_runner_up
         if intent in urgent_topics and confidence >= needed:
             # The thresholds are low on purpose, so an unsure urgent reading also offers the topics
             # the message may be about instead: a false alarm then still leads to the answer.
             unsure = rank > 0 or confidence < limits.answer
+            if unsure and calm:
+                break
             instead = _alternatives(understanding, limits, leave_out=urgent_topics) if unsure else ()
             return made("emergency", intent, "nlu_urgent", instead)
     if hit is not None:
-        confident_elsewhere = (
-            understanding.topic is not None
-            and top_intent not in urgent_topics
-            and top_confidence >= limits.overrule_weak_cue
-        )
-        if hit.strong or not confident_elsewhere:
-            urgent_topic = _urgent_topic_for(hit, urgent_topics, content)
+        overruled = calm if hit.strong else _confident_elsewhere(understanding, limits, urgent_topics)
+        if not overruled:
+            urgent_topic = _urgent_topic_for(hit.category, urgent_topics, content)
             return made("emergency", urgent_topic, "keyword")
 
     # 2. Conversation intents.

@@ -22,7 +22,13 @@ import httpx
 from bot.content.loader import load
 from bot.content.model import ContentBase
 from bot.settings import PROJECT_ROOT, Settings
-from bot.understanding.training import Example, all_examples, fingerprint, write_training_data
+from bot.understanding import crisis
+from bot.understanding.training import (
+    Example,
+    all_examples,
+    fingerprint,
+    write_training_data,
+)
 
 RASA_BIN_VARIABLE = "WEGWEISER_RASA_BIN"
 MODEL_PREFIX = "nlu-"
@@ -213,8 +219,13 @@ def _run_with_progress(command: list[str], *, cwd: Path, log: Path, progress: Pr
 
 
 def train(settings: Settings, *, force: bool = False, progress: Progress = print) -> Path:
-    """Train the project's model from the content base when its inputs changed."""
-    return train_model(NluProject.default(), load(settings.content_dir), force=force, progress=progress)
+    """Train the project's model and the semantic safety net from the content base when their inputs
+    changed; the Rasa model's path."""
+    project, content = NluProject.default(), load(settings.content_dir)
+    model = train_model(project, content, force=force, progress=progress)
+    examples = all_examples(content, project.conversation_file)
+    crisis.train(content, examples, crisis.default_models_dir(), force=force, progress=progress)
+    return model
 
 
 def host_and_port(url: str) -> tuple[str, int]:

@@ -10,6 +10,7 @@ alone than blended with the matcher in any share (nlu/README.md).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections import Counter
@@ -19,7 +20,9 @@ from pathlib import Path
 
 from bot.content.model import ContentBase
 from bot.settings import Settings
+from bot.understanding import crisis
 from bot.understanding.client import RasaClient
+from bot.understanding.crisis import CrisisDetector, CrisisNet, Embedder, trained_net
 from bot.understanding.matcher import Matcher
 from bot.understanding.model import Understanding
 from bot.understanding.service import NluProject
@@ -39,18 +42,31 @@ class UnderstanderStats:
 
 
 class Understander:
-    def __init__(self, client: RasaClient | None, matcher: Matcher, content: ContentBase) -> None:
+    def __init__(
+        self,
+        client: RasaClient | None,
+        matcher: Matcher,
+        content: ContentBase,
+        crisis: CrisisDetector | None = None,
+    ) -> None:
         self.client = client
         self.matcher = matcher
         self.content = content
+        self.crisis = crisis
         self.degraded = False
         self.stats = UnderstanderStats()
 
     @classmethod
     def build(
-        cls, content: ContentBase, *, rasa_url: str | None, conversation_file: Path | None = None
+        cls,
+        content: ContentBase,
+        *,
+        rasa_url: str | None,
+        conversation_file: Path | None = None,
+        crisis: CrisisDetector | None = None,
     ) -> Understander:
-        """`rasa_url` None: matcher only (for example in tests of the conversation core)."""
+        """`rasa_url` None: matcher only (for example in tests of the conversation core).
+        `crisis` None: no semantic safety net, only the keyword net (tests of other things)."""
         conversation_file = conversation_file or NluProject.default().conversation_file
         matcher = build_matcher(content, conversation_file)
         client = None
@@ -58,11 +74,11 @@ class Understander:
             client = RasaClient(
                 rasa_url, topic_ids=frozenset(content.topics), resolve_place=place_resolver(content)
             )
-        return cls(client, matcher, content)
+        return cls(client, matcher, content, crisis)
 
     @classmethod
     def from_settings(cls, settings: Settings, content: ContentBase) -> Understander:
-        return cls.build(content, rasa_url=str(settings.rasa_url))
+        return cls.build(content, rasa_url=str(settings.rasa_url), crisis=crisis_detector(content))
 
     def reload(self, content: ContentBase, conversation_file: Path | None = None) -> None:
         """New content: rebuild the matcher and tell the client the topic ids (Rasa retrains apart)."""
@@ -100,6 +116,10 @@ class Understander:
                 place = found.place
             if place != found.place:
                 found = dataclasses.replace(found, place=place)
+        if self.crisis is not None and text.strip():
+            # About 10 ms for a short message, 50 for a long one: in a thread, so other users'
+            # messages go on meanwhile.
+            found = dataclasses.replace(found, crisis=await asyncio.to_thread(self.crisis.read, text))
         self.stats.by_source[found.source] += 1
         return found
 
@@ -126,3 +146,22 @@ def place_resolver(content: ContentBase) -> Callable[[str], str | None]:
         return region.id if region is not None else None
 
     return resolve
+
+
+def crisis_detector(
+    content: ContentBase, conversation_file: Path | None = None, models_dir: Path | None = None
+) -> CrisisDetector:
+    """The semantic safety net trained for this content (`wegweiser nlu train`, which `make run` and
+    `make test` call, trains it). Missing, it is trained now: the bot must not run without it."""
+    project = NluProject.default()
+    conversation_file = conversation_file or project.conversation_file
+    models_dir = models_dir or crisis.default_models_dir()
+    examples = all_examples(content, conversation_file)
+    embedder = Embedder()
+    path = trained_net(content, examples, models_dir)
+    if path is None:
+        log.warning(
+            "crisis net: not trained for this content; training it now (a few minutes the first time)"
+        )
+        path = crisis.train(content, examples, models_dir, embedder=embedder, progress=log.info)
+    return CrisisDetector(CrisisNet.load(path), embedder)

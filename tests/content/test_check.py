@@ -90,6 +90,17 @@ def test_fixture_content_is_valid(content_dir: Path) -> None:
             "verified_on: 'soon'",
             "'verified_on' is not a date",
         ),
+        # the crisis statements the semantic safety net learns from
+        ("safety/crisis.yaml", "\ncalm:\n", "\nquiet:\n", "unknown kind 'quiet'"),
+        ("safety/crisis.yaml", "    ku:\n", "    xx:\n", "unknown language 'xx'"),
+        (
+            "safety/crisis.yaml",
+            "      - i dont wanna live anymore\n",
+            "      - I want to die!\n",
+            "statement 'I want to die!' also stands at emergency.suicide:",
+        ),
+        ("safety/crisis.yaml", "      - i want to die\n", "      - " + "x" * 301 + "\n", "longer than 300"),
+        ("safety/crisis.yaml", "      - i want to die\n", "      - 112\n", "a statement must be text"),
     ],
 )
 def test_each_error_class_names_file_and_line(
@@ -104,6 +115,19 @@ def test_each_error_class_names_file_and_line(
     assert location is not None and location.group(1) == f"content/{file}"
     line_text = path.read_text("utf-8").splitlines()[int(location.group(2)) - 1]
     assert line_text.strip(), "the reported line is empty"
+
+
+def test_crisis_statements_are_required_in_every_language(content_dir: Path) -> None:
+    path = content_dir / "safety" / "crisis.yaml"
+    text = path.read_text("utf-8")
+    kept = [line for line in text.splitlines(keepends=True) if "- " not in line or "calm" in line]
+    path.write_text("".join(kept), "utf-8")  # every statement gone
+    found = errors(content_dir)
+    assert any("crisis.yaml:" in e and "emergency: ku has 0 statements, at least 15" in e for e in found), (
+        found
+    )
+    path.unlink()
+    assert any("content/safety/crisis.yaml:1: missing" in e for e in errors(content_dir))
 
 
 def test_missing_language_is_reported(content_dir: Path) -> None:

