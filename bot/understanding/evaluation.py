@@ -50,6 +50,7 @@ class Scores:
     macro_f1: float = 0.0  # over the intents present among this language's questions
     answered_correctly: float = 0.0  # topic questions the policy answers with the right topic
     clarified: float = 0.0  # topic questions the policy answers with "did you mean …?"
+    clarified_right: float | None = None  # of those "did you mean …?", the right topic among the buttons
     emergency_recall: float | None = None  # urgent questions decided as emergency
     false_alarms: float = 0.0  # non-urgent questions decided as emergency
     out_of_scope_confident: float | None = None  # out-of-scope questions answered with a topic
@@ -112,6 +113,7 @@ def _scores(
     urgent_items = [item for item in items if item[0].intent in urgent]
     calm_items = [item for item in items if item[0].intent not in urgent]
     out_of_scope = [item for item in items if item[0].intent == "out_of_scope"]
+    clarified = [item for item in topic_items if item[2].action == "clarify"]
     confused = Counter((e.intent, u.intent) for e, u, _ in items if e.intent != u.intent)
     return Scores(
         examples=len(items),
@@ -123,6 +125,9 @@ def _scores(
             sum(d.action in ANSWERING and d.topic == e.intent for e, _, d in topic_items), len(topic_items)
         ),
         clarified=_rate(sum(d.action == "clarify" for _, _, d in topic_items), len(topic_items)),
+        clarified_right=_rate(sum(e.intent in d.alternatives for e, _, d in clarified), len(clarified))
+        if clarified
+        else None,
         emergency_recall=_rate(sum(d.action == "emergency" for _, _, d in urgent_items), len(urgent_items))
         if urgent_items
         else None,
@@ -307,13 +312,14 @@ def _percent(value: float | None) -> str:
 def _section(title: str, by_language: dict[str, Scores]) -> list[str]:
     lines = [
         title,
-        "lang     n  topic%  F1%  answer%  clarify%  emerg.recall%  false-alarm%  oos-confident%",
+        "lang     n  topic%  F1%  answer%  clarify%  right-button%  emerg.recall%  false-alarm%  oos-confident%",
     ]
     for language, scores in by_language.items():
         lines.append(
             f"{language:<4} {scores.examples:>5}  {_percent(scores.topic_accuracy)} "
             f"{_percent(scores.macro_f1)}  {_percent(scores.answered_correctly)}    "
-            f"{_percent(scores.clarified)}      {_percent(scores.emergency_recall)}         "
+            f"{_percent(scores.clarified)}      {_percent(scores.clarified_right)}          "
+            f"{_percent(scores.emergency_recall)}         "
             f"{_percent(scores.false_alarms)}         {_percent(scores.out_of_scope_confident)}"
         )
     lines.append("most confused (true -> predicted: count):")

@@ -95,12 +95,12 @@ def test_fixture_content_is_valid(content_dir: Path) -> None:
         ("safety/crisis.yaml", "    ku:\n", "    xx:\n", "unknown language 'xx'"),
         (
             "safety/crisis.yaml",
-            "      - i dont wanna live anymore\n",
-            "      - I want to die!\n",
-            "statement 'I want to die!' also stands at emergency.suicide:",
+            "      - i want to kill myself, i cant take this anymore\n",
+            "      - I wish I was dead!\n",
+            "statement 'I wish I was dead!' also stands at emergency.suicide:",
         ),
-        ("safety/crisis.yaml", "      - i want to die\n", "      - " + "x" * 301 + "\n", "longer than 300"),
-        ("safety/crisis.yaml", "      - i want to die\n", "      - 112\n", "a statement must be text"),
+        ("safety/crisis.yaml", "      - i wish i was dead\n", "      - " + "x" * 301 + "\n", "longer than 300"),
+        ("safety/crisis.yaml", "      - i wish i was dead\n", "      - 112\n", "a statement must be text"),
     ],
 )
 def test_each_error_class_names_file_and_line(

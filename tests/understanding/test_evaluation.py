@@ -10,12 +10,14 @@ import pytest
 from bot.content.loader import load
 from bot.content.model import LANGUAGES, ContentBase
 from bot.settings import PROJECT_ROOT
+from bot.understanding.crisis import training_samples
 from bot.understanding.evaluation import SPLIT, evaluation_sets
 from bot.understanding.model import CONVERSATION_INTENTS
 from bot.understanding.text import normalise
 from bot.understanding.training import all_examples, conversation_examples
 
 EVALUATION = PROJECT_ROOT / "nlu" / "data" / "evaluation"
+URGENT = ("emergency", "violence_protection")
 NEWCOMERS = EVALUATION / "newcomers.yml"
 # The ten topics newcomers ask about most: at least eight questions per language each.
 MAIN_TOPICS = (
@@ -41,17 +43,35 @@ def test_newcomers_set_covers_every_topic_and_language(real_content: ContentBase
         assert sum(counts[topic, language] for language in LANGUAGES) >= 10, topic
 
 
-def test_newcomers_set_is_never_trained_on(real_content: ContentBase, conversation_file: Path) -> None:
-    # Independent means: not one of its questions is (after normalising) a training question.
+@pytest.mark.parametrize("path", sorted(EVALUATION.glob("*.yml")), ids=lambda path: path.name)
+def test_evaluation_sets_are_never_trained_on(
+    real_content: ContentBase, conversation_file: Path, path: Path
+) -> None:
+    # Independent means: not one of its questions is (after normalising) a training question or a
+    # statement the semantic safety net learns from.
     trained = {normalise(e.plain_text) for e in all_examples(real_content, conversation_file)}
-    shared = [q.text for q in conversation_examples(NEWCOMERS) if normalise(q.plain_text) in trained]
+    trained |= {normalise(sample.text) for sample in training_samples(real_content, [])}
+    shared = [q.text for q in conversation_examples(path) if normalise(q.plain_text) in trained]
     assert shared == []
+
+
+@pytest.mark.parametrize("name", ["situations", "crisis"])
+def test_situation_and_crisis_sets_cover_every_language(real_content: ContentBase, name: str) -> None:
+    questions = conversation_examples(EVALUATION / f"{name}.yml")
+    for language in LANGUAGES:
+        mine = [q for q in questions if q.language == language]
+        if name == "situations":
+            assert len(mine) >= 30 and len({q.intent for q in mine}) >= 20, language
+        else:
+            urgent = [q for q in mine if real_content.topics.get(q.intent) and q.intent in URGENT]
+            assert len(urgent) >= 8 and len(mine) - len(urgent) >= 8, language
 
 
 def test_evaluation_sets_by_name_and_only_known_intents(content: ContentBase) -> None:
     known = set(content.topics) | set(CONVERSATION_INTENTS)
     sets = evaluation_sets(EVALUATION, known)
-    assert set(sets) == {SPLIT, "newcomers"}
+    assert set(sets) == {SPLIT, "newcomers", "situations", "crisis"}
     assert {q.intent for q in sets[SPLIT]} == {"out_of_scope"}  # out_of_scope.yml has no `set:`
     # The fixture content has four topics: questions of the others are left out.
     assert {q.intent for q in sets["newcomers"]} == {"out_of_scope", *content.topics}
+    assert {q.intent for q in sets["situations"]} <= {"out_of_scope", *content.topics}
