@@ -99,7 +99,12 @@ def test_fixture_content_is_valid(content_dir: Path) -> None:
             "      - I wish I was dead!\n",
             "statement 'I wish I was dead!' also stands at emergency.suicide:",
         ),
-        ("safety/crisis.yaml", "      - i wish i was dead\n", "      - " + "x" * 301 + "\n", "longer than 300"),
+        (
+            "safety/crisis.yaml",
+            "      - i wish i was dead\n",
+            "      - " + "x" * 301 + "\n",
+            "longer than 300",
+        ),
         ("safety/crisis.yaml", "      - i wish i was dead\n", "      - 112\n", "a statement must be text"),
     ],
 )
