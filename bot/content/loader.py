@@ -100,8 +100,8 @@ class _Reader:
     def read_mapping(self, path: Path, expected: str) -> LineDict | None:
         """The file's top-level mapping, or None with the problem reported."""
         try:
-            data = lines.load(path)
-        except lines.YamlSyntaxError as error:
+            data = lines.load(path, self.root)
+        except lines.FileProblem as error:
             self.error(path, error.line, str(error))
             return None
         if not isinstance(data, LineDict):
