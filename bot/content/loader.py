@@ -143,6 +143,17 @@ class _Reader:
             return _empty_list(data.line_of(key))
         return value
 
+    def texts(self, path: Path, data: LineDict, key: str) -> tuple[str, ...]:
+        """An optional list of texts (spellings, statuses); an item that is no text is reported."""
+        items = self.sequence(path, data, key)
+        found = []
+        for index, item in enumerate(items):
+            if isinstance(item, str | int | float):
+                found.append(str(item))
+            else:
+                self.error(path, items.line_of(index), f"'{key}' must be a list of texts")
+        return tuple(found)
+
     def day(self, path: Path, data: LineDict, key: str, *, required: bool = True) -> date | None:
         raw = self.text(path, data, key, required=required)
         if raw is None:
@@ -184,9 +195,9 @@ class _Reader:
             seen = self.day(path, item, "seen")
             if url and not URL.match(url):
                 self.error(path, item.line_of("url"), f"malformed URL {url!r}")
-            status = item.get("status", [])
+            status = self.texts(path, item, "status")
             if url and seen:
-                found.append(Source(url, seen, str(item.get("date", "n/d")), tuple(map(str, status or ()))))
+                found.append(Source(url, seen, str(item.get("date", "n/d")), status))
         return tuple(found)
 
     def weekly(self, path: Path, data: LineDict, line: int) -> WeeklyHours | None:
@@ -273,7 +284,7 @@ def _read_regions(reader: _Reader, path: Path) -> tuple[Region, ...]:
         members = []
         for member in reader.sequence(path, item, "members"):
             if isinstance(member, LineDict) and (member_name := reader.text(path, member, "name")):
-                members.append(Municipality(member_name, tuple(map(str, member.get("spellings") or ()))))
+                members.append(Municipality(member_name, reader.texts(path, member, "spellings")))
         if region_id and name:
             regions.append(
                 Region(
@@ -281,7 +292,7 @@ def _read_regions(reader: _Reader, path: Path) -> tuple[Region, ...]:
                     name=name,
                     area=area,  # type: ignore[arg-type]
                     kind=str(item.get("kind", "")),
-                    spellings=tuple(map(str, item.get("spellings") or ())),
+                    spellings=reader.texts(path, item, "spellings"),
                     members=tuple(members),
                 )
             )
@@ -405,9 +416,9 @@ def _read_catalogue(reader: _Reader, path: Path) -> tuple[CatalogueEntry, ...]:
         return ()
     category_of: dict[str, str] = {}
     categories = reader.mapping(path, data, "categories") or LineDict()
-    for category, ids in categories.items():
-        for topic_id in ids or ():
-            category_of[str(topic_id)] = category
+    for category in categories:
+        for member in reader.texts(path, categories, category):
+            category_of[member] = category
     entries = []
     for index, item in enumerate(reader.sequence(path, data, "topics", required=True)):
         line = data["topics"].line_of(index)
@@ -512,7 +523,9 @@ def _read_topic(
         )
     places = reader.sequence(path, data, "places")
     for index, place in enumerate(places):
-        if place not in place_ids:
+        if not isinstance(place, str):
+            reader.error(path, places.line_of(index), "a place must be a place id such as 'abh_stadt'")
+        elif place not in place_ids:
             reader.error(
                 path, places.line_of(index), f"place '{place}' is referenced but not defined in places/"
             )

@@ -84,6 +84,21 @@ def test_fixture_content_is_valid(content_dir: Path) -> None:
             "ru: 11 example questions, at least 12 needed",
         ),
         ("places/office_city.yaml", "stadt_osnabrueck", "atlantis", "unknown region 'atlantis'"),
+        # a value of the wrong shape is a problem at its line, not a crash of the check
+        ("catalogue.yaml", "  health:\n  - emergency\n", "  health: 5\n", "'health' must be a list"),
+        (
+            "regions.yaml",
+            "  - Osnabrueck\n",
+            "  - {city: Osnabrueck}\n",
+            "'spellings' must be a list of texts",
+        ),
+        ("topics/emergency.yaml", "- hotline\n", "- [hotline]\n", "a place must be a place id"),
+        (
+            "topics/emergency.yaml",
+            "  status:\n  - OFFICIAL\n",
+            "  status: OFFICIAL\n",
+            "'status' must be a list",
+        ),
         (
             "topics/registration.yaml",
             "verified_on: '2026-11-01'",
