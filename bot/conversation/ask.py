@@ -31,6 +31,27 @@ class AskError(ValueError):
     """A bad question: the message says what is wrong."""
 
 
+def _question(line: str) -> tuple[str, str | None, str | None]:
+    """The text, lang and place of one JSON line; AskError says what is wrong with the line."""
+    try:
+        item = json.loads(line)
+    except RecursionError:
+        raise AskError("nested too deeply") from None
+    if not isinstance(item, dict):
+        raise AskError("not a JSON object")
+    fields = {key: item.get(key) for key in ("text", "lang", "place")}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise AskError(f"{key!r} must be a string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, escaped in JSON or left from bytes that are not UTF-8
+            raise AskError(f"{key!r} is not valid Unicode text") from None
+    return fields["text"] or "", fields["lang"], fields["place"]
+
+
 class Asker:
     def __init__(self, content: ContentBase, understander: Understander, staff_hours: WeeklyHours) -> None:
         self.content = content
@@ -90,12 +111,8 @@ class Asker:
         async def one(number: int, line: str) -> dict[str, Any]:
             async with limit:
                 try:
-                    item = json.loads(line)
-                    if not isinstance(item, dict):
-                        raise AskError("not a JSON object")
-                    return await self.ask(
-                        str(item.get("text", "")), lang=item.get("lang"), place=item.get("place")
-                    )
+                    text, lang, place = _question(line)
+                    return await self.ask(text, lang=lang, place=place)
                 except (ValueError, AskError) as error:
                     print(f"wegweiser ask: line {number}: {error}", file=sys.stderr, flush=True)
                     return {"error": f"line {number}: {error}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import io
 import json
 import logging
 import sys
@@ -66,6 +67,9 @@ def _ask(args: argparse.Namespace) -> int:
     async def run() -> int:
         try:
             if args.jsonl:
+                # bytes that are not UTF-8 spoil their own line (an error result), not the whole run
+                if isinstance(sys.stdin, io.TextIOWrapper):
+                    sys.stdin.reconfigure(errors="surrogateescape")
                 bad = await asker.ask_lines(sys.stdin, sys.stdout)
                 return 2 if bad else 0
             result = await asker.ask(args.text, lang=args.lang, place=args.place)

@@ -94,6 +94,29 @@ def test_jsonl_keeps_order_reports_bad_lines_and_notes_degraded_mode_once(
     assert err.count("degraded mode") == 1 and "line 4" in err
 
 
+def test_jsonl_answers_each_malformed_line_with_an_error_and_goes_on(
+    no_nlu_server: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = json.dumps({"text": "registration de question 1", "lang": "de"})
+    lines = [
+        (b'{"text": "registration de question 1", "lang": 5}', "line 1: 'lang' must be a string"),
+        (b'{"text": "registration de question 1", "lang": ["de"]}', "line 2: 'lang' must be a string"),
+        (b'{"text": "hallo", "place": {"id": "melle"}}', "line 3: 'place' must be a string"),
+        (b'{"text": ["hallo"]}', "line 4: 'text' must be a string"),
+        (b"[" * 100_000 + b"]" * 100_000, "line 5: nested too deeply"),
+        (b'{"text": "hallo \\ud800"}', "line 6: 'text' is not valid Unicode text"),
+        (b'{"text": "hallo \xff\xfe"}', "line 7: 'text' is not valid Unicode text"),
+    ]
+    stdin = b"\n".join(line for line, _ in lines) + b"\n" + good.encode() + b"\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="strict"))
+
+    assert main(["ask", "--jsonl"]) == 2
+
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert results[:-1] == [{"error": says} for _, says in lines]
+    assert results[-1]["topic"] == "registration"  # the good line after them is still answered
+
+
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
