@@ -13,6 +13,8 @@ from bot.reports.queries import unanswered, usage
 from bot.settings import load_settings
 from bot.storage.database import Database, DatabaseUnavailable
 
+MAX_DAYS = 3650  # as far back as RETENTION_DAYS can keep anything; more days overflow the date arithmetic
+
 
 def register(subparsers: Any) -> None:
     report = subparsers.add_parser("report", help="reports for editors: unanswered questions, topic usage")
@@ -22,14 +24,16 @@ def register(subparsers: Any) -> None:
         ("usage", "answers given, topics x languages"),
     ):
         parser = kinds.add_parser(name, help=text)
-        parser.add_argument("--days", type=int, default=30, help="how far back (default 30 days)")
+        parser.add_argument(
+            "--days", type=int, default=30, help=f"how far back (default 30 days, at most {MAX_DAYS})"
+        )
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
         parser.set_defaults(handler=_report)
 
 
 def _report(args: argparse.Namespace) -> int:
-    if args.days < 1:
-        print("wegweiser: report: --days must be at least 1", file=sys.stderr)
+    if not 1 <= args.days <= MAX_DAYS:
+        print(f"wegweiser: report: --days must be between 1 and {MAX_DAYS}", file=sys.stderr)
         return 2
     settings = load_settings()
 
