@@ -107,12 +107,19 @@ def _show(reply: Reply, numbered: list[Button]) -> None:
 def _chat(args: argparse.Namespace) -> int:
     from bot.server.services import Services
 
+    user = args.user or getpass.getuser()
+    try:
+        user.encode("utf-8")
+    except UnicodeEncodeError:
+        return _fail("chat: --user is not UTF-8 text")
     settings = load_settings()
     try:
         services = Services.build(settings)
     except ContentError as error:
         return _fail(f"the content has errors ({error}); run 'wegweiser content check'")
-    user = args.user or getpass.getuser()
+    # a typed byte that is not UTF-8 becomes U+FFFD, as in any other chat, instead of ending the chat
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
 
     async def run() -> int:
         try:

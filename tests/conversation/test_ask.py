@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +12,6 @@ from bot.i18n import texts
 from bot.settings import PROJECT_ROOT
 
 RESULT_KEYS = {"topic", "intent", "confidence", "language", "action", "text"}
-
-
-@pytest.fixture
-def no_nlu_server(monkeypatch: pytest.MonkeyPatch, content_dir: Path) -> None:
-    with socket.socket() as probe:  # a port nobody listens on: the NLU is down
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("CONTENT_DIR", str(content_dir))
 
 
 def test_one_question_as_json(no_nlu_server: None, capsys: pytest.CaptureFixture[str]) -> None:
