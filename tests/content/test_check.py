@@ -187,3 +187,15 @@ def test_cli_status_json(content_dir: Path) -> None:
     assert report["topics"]["registration"]["de"] == "up to date"
     assert report["topics"]["registration"]["uk"] == "machine-made"
     assert report["due_for_review"] == []
+
+
+@pytest.mark.parametrize("action", ["check", "status"])
+def test_a_folder_that_is_no_content_folder_is_one_line_and_exit_2(tmp_path: Path, action: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "content", action, str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"wegweiser: {tmp_path / 'nowhere'} is not a content folder (no topics/ in it)\n"
