@@ -75,6 +75,11 @@ class ContentError(Exception):
         super().__init__(f"{len(errors)} content error(s); first: {errors[0] if errors else '-'}")
         self.problems = problems
 
+    @property
+    def for_operators(self) -> str:
+        """The one line a command prints before it exits with code 2."""
+        return f"the content has errors ({self}); run 'wegweiser content check'"
+
 
 @dataclass
 class _Reader:

@@ -57,7 +57,7 @@ def _ask(args: argparse.Namespace) -> int:
     try:
         content = ContentStore(settings.content_dir).current
     except ContentError as error:
-        return _fail(f"the content has errors ({error}); run 'wegweiser content check'")
+        return _fail(error.for_operators)
     asker = Asker(
         content,
         Understander.build(content, rasa_url=str(settings.rasa_url)),
@@ -116,7 +116,7 @@ def _chat(args: argparse.Namespace) -> int:
     try:
         services = Services.build(settings)
     except ContentError as error:
-        return _fail(f"the content has errors ({error}); run 'wegweiser content check'")
+        return _fail(error.for_operators)
     # a typed byte that is not UTF-8 becomes U+FFFD, as in any other chat, instead of ending the chat
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")
