@@ -122,7 +122,8 @@ def read_text(path: Path, root: Path) -> str:
     if not real.is_relative_to(root.resolve()):
         raise FileProblem(1, "points outside the content folder")
     try:
-        descriptor = os.open(real, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not wait
+        # O_NONBLOCK: opening a FIFO must not wait; O_NOFOLLOW: no link swapped in since resolve()
+        descriptor = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError as error:
         raise FileProblem(1, f"cannot be read ({error.strerror})") from None
     try:
