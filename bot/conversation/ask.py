@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from bot.content.model import ContentBase
 from bot.conversation import replies as say
 from bot.conversation.core import LOCAL_TIME
+from bot.conversation.messages import MAX_TEXT
 from bot.i18n import normalize_language, texts
 from bot.office_hours import WeeklyHours
 from bot.understanding.language import detect
@@ -72,6 +73,16 @@ class Asker:
             raise AskError("empty question")
         if place is not None and self.content.region(place) is None:
             raise AskError(f"unknown place {place!r} (a region id from content/regions.yaml)")
+        if len(text) > MAX_TEXT:  # as in the bot: not understood (a megabyte took the matcher a minute)
+            language = self.language_of(text[:MAX_TEXT], lang)
+            return {
+                "topic": None,
+                "intent": None,
+                "confidence": 0.0,
+                "language": language,
+                "action": "too_long",
+                "text": say.too_long(texts(language), MAX_TEXT).plain_text,
+            }
         language = self.language_of(text, lang)
         understanding = await self.understander.understand(text, language=language)
         self._note_degraded()

@@ -106,6 +106,24 @@ def test_jsonl_answers_each_malformed_line_with_an_error_and_goes_on(
     assert results[-1]["topic"] == "registration"  # the good line after them is still answered
 
 
+def test_a_question_too_long_for_the_bot_gets_the_bots_answer_without_being_understood(
+    no_nlu_server: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "--lang", "de", "--json", "wo kann ich mich anmelden " * 200]) == 0
+    result = json.loads(capsys.readouterr().out)
+    too_long = texts("de").gettext(
+        "Your message is too long for me (more than {limit} characters). Please ask in a few short sentences."
+    )
+    assert result == {
+        "topic": None,
+        "intent": None,
+        "confidence": 0.0,
+        "language": "de",
+        "action": "too_long",
+        "text": too_long.format(limit=4096),
+    }
+
+
 @pytest.mark.parametrize(
     ("argv", "says"),
     [
