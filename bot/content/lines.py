@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,21 @@ def _bounded_int(loader: _Loader, node: yaml.ScalarNode) -> int:
     return loader.construct_yaml_int(node)  # type: ignore[no-any-return]
 
 
+# Escapes such as "\x00" or "\e" make text that no channel should send (PostgreSQL refuses NUL,
+# control characters garble a chat; lone surrogates, which the pure-Python parser would let through,
+# cannot be sent at all): the editor hears of it here, not a user from a failed reply.
+_UNSENDABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _sendable_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    value = str(loader.construct_scalar(node))
+    if found := _UNSENDABLE.search(value):
+        raise FileProblem(
+            node.start_mark.line + 1, f"text with a control character or lone surrogate ({found.group()!r})"
+        )
+    return value
+
+
 def _string_date(loader: _Loader, node: yaml.ScalarNode) -> str:
     # Dates stay text: the content model parses them with the precision the source had.
     return str(loader.construct_scalar(node))
@@ -105,6 +121,7 @@ def _string_date(loader: _Loader, node: yaml.ScalarNode) -> str:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 _Loader.add_constructor("tag:yaml.org,2002:int", _bounded_int)
+_Loader.add_constructor("tag:yaml.org,2002:str", _sendable_text)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _string_date)
 
 

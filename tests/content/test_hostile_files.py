@@ -96,6 +96,16 @@ def test_a_huge_number_is_reported_not_a_traceback(content_dir: Path) -> None:
     assert "content/topics/registration.yaml:" in result.stdout and "number" in result.stdout
 
 
+@pytest.mark.parametrize(("escape", "shown"), [("\\x00", "'\\x00'"), ("\\e", "'\\x1b'")])
+def test_text_no_channel_can_send_is_refused_at_its_line(content_dir: Path, escape: str, shown: str) -> None:
+    place = content_dir / "places" / "office_city.yaml"
+    place.write_text(place.read_text("utf-8").replace("name: City Office", f'name: "City{escape}Office"'))
+    result = content_check(content_dir)
+    assert result.returncode == 1
+    expected = f"content/places/office_city.yaml:2: text with a control character or lone surrogate ({shown})"
+    assert expected in result.stdout, result.stdout
+
+
 def write_hostile(content_dir: Path, kind: str) -> Path:
     path = content_dir / "places" / "x.yaml"
     if kind == "fifo":
