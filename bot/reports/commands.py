@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from typing import Any
 
@@ -13,6 +14,9 @@ from bot.reports.queries import unanswered, usage
 from bot.settings import load_settings
 from bot.storage.database import Database, DatabaseUnavailable
 
+# What a visitor wrote must not steer the operator's terminal: escape sequences (ESC, CSI) could
+# rewrite the screen or the window title, direction overrides reorder the table around them.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_DAYS = 3650  # as far back as RETENTION_DAYS can keep anything; more days overflow the date arithmetic
 
 
@@ -71,7 +75,9 @@ def _gap_table(gaps: list[Any], days: int) -> str:
     lines = [f"Unanswered or not helpful, last {days} days (most first):", ""]
     lines.append(f"{'lang':<5} {'nearest topic':<32} {'count':>5} {'not helpful':>11}  examples")
     for gap in gaps:
-        examples = " | ".join(sample.replace("\n", " ")[:60] for sample in gap.samples)
+        examples = " | ".join(
+            _CONTROLS.sub("\ufffd", sample.replace("\n", " "))[:60] for sample in gap.samples
+        )
         lines.append(
             f"{gap.language:<5} {gap.nearest_topic or '-':<32} {gap.count:>5} {gap.not_helpful:>11}  {examples}"
         )

@@ -40,6 +40,20 @@ async def test_unanswered_groups_by_language_and_topic(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_what_a_visitor_wrote_cannot_steer_the_operators_terminal(
+    conversation: Conversation, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mallory = Chat(conversation, user="mallory", hint="en")
+    await mallory.press("place:stadt_osnabrueck")
+    await mallory.send("xylophon\x1b[2J quwkz\u202e zzq\x07")  # clear the screen, reverse, ring
+    monkeypatch.setenv("DATABASE_URL", conversation.database.url)
+    assert await _main(["report", "unanswered"]) == 0
+    out = capsys.readouterr().out
+    assert "xylophon" in out
+    assert not any(character in out for character in "\x1b\x07\u202e"), repr(out)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_usage_is_topics_by_languages(talked: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert await _main(["report", "usage", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"registration": {"uk": 2}, "emergency": {"ar": 2}}
