@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -37,6 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = args.handler(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # Whoever read the output has gone (`wegweiser report usage | head`): stop quietly, and keep
+        # the interpreter's last flush at exit from failing on the same pipe (see Python's signal docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return int(result or 0)
 
 

@@ -54,6 +54,18 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
     staff_hours: str = Field(default="mon-fri 09:00-16:00", alias="STAFF_HOURS")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _utf8(cls, value: object) -> object:
+        # Bytes that are not UTF-8 reach Python as lone surrogates; they would fail later, deep inside
+        # a request (signing a session with SECRET_KEY) or a bind (WEB_HOST), instead of here.
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("not UTF-8 text") from None
+        return value
+
     @field_validator("telegram_bot_token", mode="before")
     @classmethod
     def _token_shape(cls, value: object) -> object:
@@ -124,5 +136,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         line = describe_error(error)
-        print(line, file=sys.stderr)
-        raise ConfigError(line) from None
+    except (UnicodeDecodeError, OSError) as error:  # the .env file itself
+        reason = error.reason if isinstance(error, UnicodeDecodeError) else error.strerror
+        line = f"wegweiser: the settings file .env cannot be read ({reason}): save it as UTF-8 text, or remove it"
+    print(line, file=sys.stderr)
+    raise ConfigError(line) from None

@@ -13,14 +13,17 @@ from bot.content.model import LANGUAGES, ContentBase
 from bot.settings import PROJECT_ROOT
 
 
-def _directory(args: argparse.Namespace) -> Path:
-    return Path(args.directory) if args.directory else PROJECT_ROOT / "content"
+def _directory(args: argparse.Namespace) -> Path | None:
+    """The content folder to read, or None when it is none (said on stderr)."""
+    directory = Path(args.directory) if args.directory else PROJECT_ROOT / "content"
+    if not (directory / "topics").is_dir():
+        print(f"wegweiser: {directory} is not a content folder (no topics/ in it)", file=sys.stderr)
+        return None
+    return directory
 
 
 def _check(args: argparse.Namespace) -> int:
-    directory = _directory(args)
-    if not (directory / "topics").is_dir():
-        print(f"wegweiser: {directory} is not a content folder (no topics/ in it)", file=sys.stderr)
+    if (directory := _directory(args)) is None:
         return 2
     content, problems = check(directory)
     for problem in problems:
@@ -45,7 +48,9 @@ def status_report(content: ContentBase, today: date) -> dict[str, object]:
 
 
 def _status(args: argparse.Namespace) -> int:
-    content, problems = check(_directory(args))
+    if (directory := _directory(args)) is None:
+        return 2
+    content, problems = check(directory)
     if content is None:
         for problem in problems:
             print(problem, file=sys.stderr)

@@ -77,6 +77,11 @@ class ContentError(Exception):
         super().__init__(f"{len(errors)} content error(s); first: {errors[0] if errors else '-'}")
         self.problems = problems
 
+    @property
+    def for_operators(self) -> str:
+        """The one line a command prints before it exits with code 2."""
+        return f"the content has errors ({self}); run 'wegweiser content check'"
+
 
 @dataclass
 class _Reader:
@@ -102,8 +107,8 @@ class _Reader:
     def read_mapping(self, path: Path, expected: str) -> LineDict | None:
         """The file's top-level mapping, or None with the problem reported."""
         try:
-            data = lines.load(path)
-        except lines.YamlSyntaxError as error:
+            data = lines.load(path, self.root)
+        except lines.FileProblem as error:
             self.error(path, error.line, str(error))
             return None
         if not isinstance(data, LineDict):
@@ -144,6 +149,17 @@ class _Reader:
             self.error(path, data.line_of(key), f"'{key}' must be a list")
             return _empty_list(data.line_of(key))
         return value
+
+    def texts(self, path: Path, data: LineDict, key: str) -> tuple[str, ...]:
+        """An optional list of texts (spellings, statuses); an item that is no text is reported."""
+        items = self.sequence(path, data, key)
+        found = []
+        for index, item in enumerate(items):
+            if isinstance(item, str | int | float):
+                found.append(str(item))
+            else:
+                self.error(path, items.line_of(index), f"'{key}' must be a list of texts")
+        return tuple(found)
 
     def day(self, path: Path, data: LineDict, key: str, *, required: bool = True) -> date | None:
         raw = self.text(path, data, key, required=required)
@@ -186,9 +202,9 @@ class _Reader:
             seen = self.day(path, item, "seen")
             if url and not URL.match(url):
                 self.error(path, item.line_of("url"), f"malformed URL {url!r}")
-            status = item.get("status", [])
+            status = self.texts(path, item, "status")
             if url and seen:
-                found.append(Source(url, seen, str(item.get("date", "n/d")), tuple(map(str, status or ()))))
+                found.append(Source(url, seen, str(item.get("date", "n/d")), status))
         return tuple(found)
 
     def weekly(self, path: Path, data: LineDict, line: int) -> WeeklyHours | None:
@@ -275,7 +291,7 @@ def _read_regions(reader: _Reader, path: Path) -> tuple[Region, ...]:
         members = []
         for member in reader.sequence(path, item, "members"):
             if isinstance(member, LineDict) and (member_name := reader.text(path, member, "name")):
-                members.append(Municipality(member_name, tuple(map(str, member.get("spellings") or ()))))
+                members.append(Municipality(member_name, reader.texts(path, member, "spellings")))
         if region_id and name:
             regions.append(
                 Region(
@@ -283,7 +299,7 @@ def _read_regions(reader: _Reader, path: Path) -> tuple[Region, ...]:
                     name=name,
                     area=area,  # type: ignore[arg-type]
                     kind=str(item.get("kind", "")),
-                    spellings=tuple(map(str, item.get("spellings") or ())),
+                    spellings=reader.texts(path, item, "spellings"),
                     members=tuple(members),
                 )
             )
@@ -407,9 +423,9 @@ def _read_catalogue(reader: _Reader, path: Path) -> tuple[CatalogueEntry, ...]:
         return ()
     category_of: dict[str, str] = {}
     categories = reader.mapping(path, data, "categories") or LineDict()
-    for category, ids in categories.items():
-        for topic_id in ids or ():
-            category_of[str(topic_id)] = category
+    for category in categories:
+        for member in reader.texts(path, categories, category):
+            category_of[member] = category
     entries = []
     for index, item in enumerate(reader.sequence(path, data, "topics", required=True)):
         line = data["topics"].line_of(index)
@@ -514,7 +530,9 @@ def _read_topic(
         )
     places = reader.sequence(path, data, "places")
     for index, place in enumerate(places):
-        if place not in place_ids:
+        if not isinstance(place, str):
+            reader.error(path, places.line_of(index), "a place must be a place id such as 'abh_stadt'")
+        elif place not in place_ids:
             reader.error(
                 path, places.line_of(index), f"place '{place}' is referenced but not defined in places/"
             )

@@ -13,8 +13,14 @@ log = logging.getLogger(__name__)
 
 
 def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    stats = ((str(path), path.stat()) for path in directory.rglob("*.yaml") if path.is_file())
-    return tuple(sorted((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats))
+    found = []
+    for path in directory.rglob("*.yaml"):
+        try:
+            stat = path.stat()
+        except OSError:  # gone since the listing, or a link to nowhere: check() reports what matters
+            continue
+        found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
 
 
 class ContentStore:
@@ -48,7 +54,19 @@ class ContentStore:
         log.info("content reloaded", extra={"topics": len(content.topics), "places": len(content.places)})
         return True
 
+    def reload_safely(self) -> bool:
+        """`reload_if_changed()` that never ends the watcher: a failure is one log line, and the
+        last good content stays live until the next edit is tried."""
+        try:
+            return self.reload_if_changed()
+        except Exception as error:  # whatever it was, the bot must keep its content and its watcher
+            log.error(  # one line without a traceback; content files hold no personal data
+                "content reload failed; the last good content stays live",
+                extra={"reason": f"{type(error).__name__}: {error}".removesuffix(": ")[:300]},
+            )
+            return False
+
     async def watch(self, interval: float = 2.0) -> None:
         while True:
             await asyncio.sleep(interval)
-            await asyncio.to_thread(self.reload_if_changed)
+            await asyncio.to_thread(self.reload_safely)

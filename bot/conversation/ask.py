@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from bot.content.model import ContentBase
 from bot.conversation import replies as say
 from bot.conversation.core import LOCAL_TIME
+from bot.conversation.messages import MAX_TEXT
 from bot.i18n import normalize_language, texts
 from bot.office_hours import WeeklyHours
 from bot.understanding.language import detect
@@ -29,6 +30,27 @@ CONCURRENCY = 8  # lines in flight at once; results are still written in input o
 
 class AskError(ValueError):
     """A bad question: the message says what is wrong."""
+
+
+def _question(line: str) -> tuple[str, str | None, str | None]:
+    """The text, lang and place of one JSON line; AskError says what is wrong with the line."""
+    try:
+        item = json.loads(line)
+    except RecursionError:
+        raise AskError("nested too deeply") from None
+    if not isinstance(item, dict):
+        raise AskError("not a JSON object")
+    fields = {key: item.get(key) for key in ("text", "lang", "place")}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise AskError(f"{key!r} must be a string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, escaped in JSON or left from bytes that are not UTF-8
+            raise AskError(f"{key!r} is not valid Unicode text") from None
+    return fields["text"] or "", fields["lang"], fields["place"]
 
 
 class Asker:
@@ -51,6 +73,16 @@ class Asker:
             raise AskError("empty question")
         if place is not None and self.content.region(place) is None:
             raise AskError(f"unknown place {place!r} (a region id from content/regions.yaml)")
+        if len(text) > MAX_TEXT:  # as in the bot: not understood (a megabyte took the matcher a minute)
+            language = self.language_of(text[:MAX_TEXT], lang)
+            return {
+                "topic": None,
+                "intent": None,
+                "confidence": 0.0,
+                "language": language,
+                "action": "too_long",
+                "text": say.too_long(texts(language), MAX_TEXT).plain_text,
+            }
         language = self.language_of(text, lang)
         understanding = await self.understander.understand(text, language=language)
         self._note_degraded()
@@ -90,12 +122,8 @@ class Asker:
         async def one(number: int, line: str) -> dict[str, Any]:
             async with limit:
                 try:
-                    item = json.loads(line)
-                    if not isinstance(item, dict):
-                        raise AskError("not a JSON object")
-                    return await self.ask(
-                        str(item.get("text", "")), lang=item.get("lang"), place=item.get("place")
-                    )
+                    text, lang, place = _question(line)
+                    return await self.ask(text, lang=lang, place=place)
                 except (ValueError, AskError) as error:
                     print(f"wegweiser ask: line {number}: {error}", file=sys.stderr, flush=True)
                     return {"error": f"line {number}: {error}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import io
 import json
 import logging
 import sys
@@ -56,7 +57,7 @@ def _ask(args: argparse.Namespace) -> int:
     try:
         content = ContentStore(settings.content_dir).current
     except ContentError as error:
-        return _fail(f"the content has errors ({error}); run 'wegweiser content check'")
+        return _fail(error.for_operators)
     asker = Asker(
         content,
         Understander.build(content, rasa_url=str(settings.rasa_url), crisis=crisis_detector(content)),
@@ -66,6 +67,9 @@ def _ask(args: argparse.Namespace) -> int:
     async def run() -> int:
         try:
             if args.jsonl:
+                # bytes that are not UTF-8 spoil their own line (an error result), not the whole run
+                if isinstance(sys.stdin, io.TextIOWrapper):
+                    sys.stdin.reconfigure(errors="surrogateescape")
                 bad = await asker.ask_lines(sys.stdin, sys.stdout)
                 return 2 if bad else 0
             result = await asker.ask(args.text, lang=args.lang, place=args.place)
@@ -103,12 +107,19 @@ def _show(reply: Reply, numbered: list[Button]) -> None:
 def _chat(args: argparse.Namespace) -> int:
     from bot.server.services import Services
 
+    user = args.user or getpass.getuser()
+    try:
+        user.encode("utf-8")
+    except UnicodeEncodeError:
+        return _fail("chat: --user is not UTF-8 text")
     settings = load_settings()
     try:
         services = Services.build(settings)
     except ContentError as error:
-        return _fail(f"the content has errors ({error}); run 'wegweiser content check'")
-    user = args.user or getpass.getuser()
+        return _fail(error.for_operators)
+    # a typed byte that is not UTF-8 becomes U+FFFD, as in any other chat, instead of ending the chat
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
 
     async def run() -> int:
         try:

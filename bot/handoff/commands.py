@@ -30,14 +30,21 @@ class CommandError(Exception):
 
 def read_password() -> str:
     if sys.stdin.isatty():
-        first = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat password: ") != first:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
             raise CommandError("the two passwords differ")
-        return first
-    line = sys.stdin.readline()
-    if not line:
-        raise CommandError("no password on standard input")
-    return line.rstrip("\r\n")
+    else:
+        line = sys.stdin.readline()
+        if not line:
+            raise CommandError("no password on standard input")
+        password = line.rstrip("\r\n")
+    try:
+        password.encode("utf-8")  # bytes that are not UTF-8 arrive as lone surrogates and cannot be hashed
+    except UnicodeEncodeError:
+        raise CommandError(
+            "the password is not UTF-8 text (check the terminal's or file's encoding)"
+        ) from None
+    return password
 
 
 def _in_database(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

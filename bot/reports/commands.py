@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
 from typing import Any
 
@@ -12,6 +13,11 @@ from bot.content.model import LANGUAGES
 from bot.reports.queries import unanswered, usage
 from bot.settings import load_settings
 from bot.storage.database import Database, DatabaseUnavailable
+
+# What a visitor wrote must not steer the operator's terminal: escape sequences (ESC, CSI) could
+# rewrite the screen or the window title, direction overrides reorder the table around them.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_DAYS = 3650  # as far back as RETENTION_DAYS can keep anything; more days overflow the date arithmetic
 
 
 def register(subparsers: Any) -> None:
@@ -22,14 +28,16 @@ def register(subparsers: Any) -> None:
         ("usage", "answers given, topics x languages"),
     ):
         parser = kinds.add_parser(name, help=text)
-        parser.add_argument("--days", type=int, default=30, help="how far back (default 30 days)")
+        parser.add_argument(
+            "--days", type=int, default=30, help=f"how far back (default 30 days, at most {MAX_DAYS})"
+        )
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
         parser.set_defaults(handler=_report)
 
 
 def _report(args: argparse.Namespace) -> int:
-    if args.days < 1:
-        print("wegweiser: report: --days must be at least 1", file=sys.stderr)
+    if not 1 <= args.days <= MAX_DAYS:
+        print(f"wegweiser: report: --days must be between 1 and {MAX_DAYS}", file=sys.stderr)
         return 2
     settings = load_settings()
 
@@ -67,7 +75,9 @@ def _gap_table(gaps: list[Any], days: int) -> str:
     lines = [f"Unanswered or not helpful, last {days} days (most first):", ""]
     lines.append(f"{'lang':<5} {'nearest topic':<32} {'count':>5} {'not helpful':>11}  examples")
     for gap in gaps:
-        examples = " | ".join(sample.replace("\n", " ")[:60] for sample in gap.samples)
+        examples = " | ".join(
+            _CONTROLS.sub("\ufffd", sample.replace("\n", " "))[:60] for sample in gap.samples
+        )
         lines.append(
             f"{gap.language:<5} {gap.nearest_topic or '-':<32} {gap.count:>5} {gap.not_helpful:>11}  {examples}"
         )

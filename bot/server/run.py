@@ -61,7 +61,7 @@ async def prepare(settings: Settings) -> Services:
     try:
         services = Services.build(settings)
     except ContentError as error:
-        raise StartupError(f"the content has errors ({error}); run 'wegweiser content check'") from None
+        raise StartupError(error.for_operators) from None
     try:
         await services.database.check()
     except DatabaseUnavailable as error:

@@ -14,8 +14,9 @@ def _upgrade(args: argparse.Namespace) -> int:
     try:
         migrate.upgrade(settings.database_url, args.revision)
     except Exception as error:  # driver errors differ per database; the operator needs one line
+        first_line = next(iter(str(error).splitlines()), "")  # SQLAlchemy adds a "Background" line
         print(
-            f"wegweiser: database migration failed ({type(error).__name__}: {error}): "
+            f"wegweiser: database migration failed ({type(error).__name__}: {first_line}): "
             "check that DATABASE_URL points at a running database",
             file=sys.stderr,
         )

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.content.loader import load
+from bot.content.loader import ContentError, load
 from bot.settings import load_settings
 from bot.understanding import service
 from bot.understanding.evaluation import as_json, as_table, evaluate
@@ -38,13 +38,19 @@ def register(subparsers: Any) -> None:
     evaluate_.set_defaults(handler=_evaluate)
 
 
+def _fail(line: str, code: int) -> int:
+    print(f"wegweiser: {line}", file=sys.stderr)
+    return code
+
+
 def _train(args: argparse.Namespace) -> int:
     settings = load_settings()
     try:
         path = service.train(settings, force=args.force, progress=lambda line: print(line, flush=True))
+    except ContentError as error:
+        return _fail(error.for_operators, 2)
     except service.NluError as error:
-        print(f"wegweiser: {error}", file=sys.stderr)
-        return 1
+        return _fail(str(error), 1)
     print(path)
     return 0
 
@@ -53,14 +59,19 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     try:
         process = service.start_server(settings, progress=lambda line: print(line, flush=True))
+    except ContentError as error:
+        return _fail(error.for_operators, 2)
     except service.NluError as error:
-        print(f"wegweiser: {error}", file=sys.stderr)
-        return 1
+        return _fail(str(error), 1)
     print(f"Rasa answers at {settings.rasa_url} (pid {process.pid}; log {settings.var_dir / 'rasa.log'})")
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if not 0 < args.holdout < 1:  # also refuses nan
+        return _fail("nlu evaluate: --holdout must be a share between 0 and 1, such as 0.2", 2)
+    if args.config is not None and not args.config.is_file():
+        return _fail(f"nlu evaluate: --config {args.config} is not a file", 2)
     settings = load_settings()
 
     # Progress goes to stderr so that --json output stays machine-readable.
@@ -77,8 +88,9 @@ def _evaluate(args: argparse.Namespace) -> int:
             engines=("matcher",) if args.matcher_only else ("rasa", "matcher"),
             progress=progress,
         )
+    except ContentError as error:
+        return _fail(error.for_operators, 2)
     except service.NluError as error:
-        print(f"wegweiser: {error}", file=sys.stderr)
-        return 1
+        return _fail(str(error), 1)
     print(json.dumps(as_json(reports), indent=2) if args.json else as_table(reports))
     return 0

@@ -84,6 +84,21 @@ def test_fixture_content_is_valid(content_dir: Path) -> None:
             "ru: 11 example questions, at least 12 needed",
         ),
         ("places/office_city.yaml", "stadt_osnabrueck", "atlantis", "unknown region 'atlantis'"),
+        # a value of the wrong shape is a problem at its line, not a crash of the check
+        ("catalogue.yaml", "  health:\n  - emergency\n", "  health: 5\n", "'health' must be a list"),
+        (
+            "regions.yaml",
+            "  - Osnabrueck\n",
+            "  - {city: Osnabrueck}\n",
+            "'spellings' must be a list of texts",
+        ),
+        ("topics/emergency.yaml", "- hotline\n", "- [hotline]\n", "a place must be a place id"),
+        (
+            "topics/emergency.yaml",
+            "  status:\n  - OFFICIAL\n",
+            "  status: OFFICIAL\n",
+            "'status' must be a list",
+        ),
         (
             "topics/registration.yaml",
             "verified_on: '2026-11-01'",
@@ -201,3 +216,15 @@ def test_cli_status_json(content_dir: Path) -> None:
     assert report["topics"]["registration"]["de"] == "up to date"
     assert report["topics"]["registration"]["uk"] == "machine-made"
     assert report["due_for_review"] == []
+
+
+@pytest.mark.parametrize("action", ["check", "status"])
+def test_a_folder_that_is_no_content_folder_is_one_line_and_exit_2(tmp_path: Path, action: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "content", action, str(tmp_path / "nowhere")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"wegweiser: {tmp_path / 'nowhere'} is not a content folder (no topics/ in it)\n"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,16 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@pytest.fixture
+def no_nlu_server(monkeypatch: pytest.MonkeyPatch, content_dir: Path) -> None:
+    """The commands' settings: the test content, and an NLU server that does not answer."""
+    with socket.socket() as probe:  # a port nobody listens on: the NLU is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("CONTENT_DIR", str(content_dir))
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +12,6 @@ from bot.i18n import texts
 from bot.settings import PROJECT_ROOT
 
 RESULT_KEYS = {"topic", "intent", "confidence", "language", "action", "text"}
-
-
-@pytest.fixture
-def no_nlu_server(monkeypatch: pytest.MonkeyPatch, content_dir: Path) -> None:
-    with socket.socket() as probe:  # a port nobody listens on: the NLU is down
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("CONTENT_DIR", str(content_dir))
 
 
 def test_one_question_as_json(no_nlu_server: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -92,6 +81,47 @@ def test_jsonl_keeps_order_reports_bad_lines_and_notes_degraded_mode_once(
     assert [r["action"] for r in answered[:-1]] == ["answer"] * 30
     assert answered[-1]["action"] == "emergency" and answered[-1]["language"] == "en"
     assert err.count("degraded mode") == 1 and "line 4" in err
+
+
+def test_jsonl_answers_each_malformed_line_with_an_error_and_goes_on(
+    no_nlu_server: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = json.dumps({"text": "registration de question 1", "lang": "de"})
+    lines = [
+        (b'{"text": "registration de question 1", "lang": 5}', "line 1: 'lang' must be a string"),
+        (b'{"text": "registration de question 1", "lang": ["de"]}', "line 2: 'lang' must be a string"),
+        (b'{"text": "hallo", "place": {"id": "melle"}}', "line 3: 'place' must be a string"),
+        (b'{"text": ["hallo"]}', "line 4: 'text' must be a string"),
+        (b"[" * 100_000 + b"]" * 100_000, "line 5: nested too deeply"),
+        (b'{"text": "hallo \\ud800"}', "line 6: 'text' is not valid Unicode text"),
+        (b'{"text": "hallo \xff\xfe"}', "line 7: 'text' is not valid Unicode text"),
+    ]
+    stdin = b"\n".join(line for line, _ in lines) + b"\n" + good.encode() + b"\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8", errors="strict"))
+
+    assert main(["ask", "--jsonl"]) == 2
+
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert results[:-1] == [{"error": says} for _, says in lines]
+    assert results[-1]["topic"] == "registration"  # the good line after them is still answered
+
+
+def test_a_question_too_long_for_the_bot_gets_the_bots_answer_without_being_understood(
+    no_nlu_server: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "--lang", "de", "--json", "wo kann ich mich anmelden " * 200]) == 0
+    result = json.loads(capsys.readouterr().out)
+    too_long = texts("de").gettext(
+        "Your message is too long for me (more than {limit} characters). Please ask in a few short sentences."
+    )
+    assert result == {
+        "topic": None,
+        "intent": None,
+        "confidence": 0.0,
+        "language": "de",
+        "action": "too_long",
+        "text": too_long.format(limit=4096),
+    }
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -39,10 +40,32 @@ async def test_unanswered_groups_by_language_and_topic(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_what_a_visitor_wrote_cannot_steer_the_operators_terminal(
+    conversation: Conversation, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mallory = Chat(conversation, user="mallory", hint="en")
+    await mallory.press("place:stadt_osnabrueck")
+    await mallory.send("xylophon\x1b[2J quwkz\u202e zzq\x07")  # clear the screen, reverse, ring
+    monkeypatch.setenv("DATABASE_URL", conversation.database.url)
+    assert await _main(["report", "unanswered"]) == 0
+    out = capsys.readouterr().out
+    assert "xylophon" in out
+    assert not any(character in out for character in "\x1b\x07\u202e"), repr(out)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_usage_is_topics_by_languages(talked: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert await _main(["report", "usage", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"registration": {"uk": 2}, "emergency": {"ar": 2}}
-    assert await _main(["report", "usage", "--days", "0"]) == 2
+
+
+@pytest.mark.parametrize("days", ["0", "3651", "1000000", "99999999999"])
+def test_days_out_of_range_is_one_line_and_exit_2(
+    days: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'wegweiser.db'}")
+    assert main(["report", "usage", "--days", days]) == 2
+    assert capsys.readouterr().err == "wegweiser: report: --days must be between 1 and 3650\n"
 
 
 async def _main(argv: list[str]) -> int:

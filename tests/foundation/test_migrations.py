@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, select
 
+from bot.cli import main
 from bot.storage import migrate
 from bot.storage.database import Database
 from bot.storage.models import Base, Message, User
@@ -58,3 +61,17 @@ async def test_one_unit_of_work_round_trip_and_cascade(database: Database) -> No
         await session.delete(stored)
     async with database.session() as session:
         assert (await session.execute(select(Message))).first() is None
+
+
+def test_a_file_that_is_no_database_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 100)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{notes}")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(
+        "wegweiser: database migration failed (DatabaseError: (sqlite3.DatabaseError) file is not"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,34 @@ def test_bad_setting_names_variable_and_fix(
     line = capsys.readouterr().err.strip()
     assert "\n" not in line
     assert variable in line and fix in line
+
+
+def test_a_setting_that_is_not_utf8_is_refused_at_startup(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # what Python makes of the bytes 0xff 0xfe in the environment; signing a session with it failed later
+    monkeypatch.setenv("SECRET_KEY", "\udcff\udcfe" + "x" * 40)
+    with pytest.raises(ConfigError):
+        load_settings(_env_file=None)
+    assert capsys.readouterr().err.startswith(
+        "wegweiser: setting SECRET_KEY is invalid (Value error, not UTF-8"
+    )
+
+
+def test_a_settings_file_that_is_not_utf8_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(
+        b"WEB_PORT=8080\nRETENTION_DAYS=30 # Aufbewahrungsfrist f\xfcr Nachrichten\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert (result.returncode, result.stderr.strip().count("\n")) == (2, 0), result.stderr
+    assert result.stderr.startswith("wegweiser: the settings file .env cannot be read (invalid start byte)")
 
 
 def test_cli_exits_2_with_one_line(tmp_path: Path) -> None:

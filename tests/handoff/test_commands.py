@@ -127,6 +127,12 @@ def test_add_list_password_remove(
         ),
         (("add", "anna", "--role", "staff"), "kurz", "at least 10 characters"),
         (("add", "anna", "--role", "staff"), "", "no password on standard input"),
+        # the bytes 0xff 0xfe on a UTF-8 stdin, as Python reads them (surrogateescape)
+        (
+            ("add", "anna", "--role", "staff"),
+            "\udcff\udcfe" + SECRET_PASSWORD,
+            "the password is not UTF-8 text",
+        ),
         (("add", "bad name!", "--role", "staff"), SECRET_PASSWORD, "a username is"),
         (("remove", "nobody"), "", "there is no staff account 'nobody'"),
         (("password", "nobody"), SECRET_PASSWORD, "there is no staff account 'nobody'"),

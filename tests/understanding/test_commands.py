@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,39 @@ def test_train_without_rasa_says_so_in_one_line(
     error = capsys.readouterr().err.strip()
     assert error.startswith("wegweiser: no Rasa executable at /nonexistent/rasa")
     assert "\n" not in error
+
+
+@pytest.mark.parametrize(
+    "argv", [("nlu", "train"), ("nlu", "serve"), ("nlu", "evaluate", "--matcher-only")], ids=" ".join
+)
+def test_content_with_errors_is_one_line_and_exit_2(
+    argv: tuple[str, ...],
+    tmp_path: Path,
+    fixture_content_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    content = shutil.copytree(fixture_content_dir, tmp_path / "content")
+    (content / "catalogue.yaml").write_text("topics: [unclosed\n")
+    monkeypatch.setenv("CONTENT_DIR", str(content))
+    monkeypatch.setenv("WEGWEISER_RASA_BIN", "/nonexistent/rasa")  # nothing is trained or started
+    assert run(*argv) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("wegweiser: the content has errors (") and error.count("\n") == 1, error
+    assert "run 'wegweiser content check'" in error
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        (("--holdout", "nan"), "--holdout must be a share between 0 and 1, such as 0.2"),
+        (("--holdout", "1.5"), "--holdout must be a share between 0 and 1, such as 0.2"),
+        (("--holdout", "0"), "--holdout must be a share between 0 and 1, such as 0.2"),
+        (("--config", "/nonexistent/config.yml"), "--config /nonexistent/config.yml is not a file"),
+    ],
+)
+def test_evaluate_options_out_of_range_are_one_line_and_exit_2(
+    option: tuple[str, str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("nlu", "evaluate", "--matcher-only", *option) == 2
+    assert capsys.readouterr().err == f"wegweiser: nlu evaluate: {says}\n"
