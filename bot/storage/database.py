@@ -49,12 +49,17 @@ SQLITE_POOL = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60.0, "pool_re
 
 def create_engine(url: str) -> AsyncEngine:
     ensure_sqlite_directory(url)
+    # hide_parameters: a failed statement's error (and so its log line) never shows the values bound
+    # to it, which are what people wrote.
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     parsed = make_url(url)
     in_memory = parsed.database in (None, "", ":memory:")
     engine = create_async_engine(
-        url, async_creator=sqlite.connector(parsed), **({} if in_memory else SQLITE_POOL)
+        url,
+        async_creator=sqlite.connector(parsed),
+        hide_parameters=True,
+        **({} if in_memory else SQLITE_POOL),
     )
     event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
     return engine
