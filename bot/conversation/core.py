@@ -28,7 +28,7 @@ from bot.handoff import cases
 from bot.i18n import Texts, normalize_language, texts
 from bot.office_hours import WeeklyHours
 from bot.storage.database import Database
-from bot.storage.models import Feedback, Message, ProcessedUpdate, UnansweredQuestion, User
+from bot.storage.models import MAX_ID, Feedback, Message, ProcessedUpdate, UnansweredQuestion, User
 from bot.understanding.language import detect
 from bot.understanding.model import Understanding
 from bot.understanding.policy import Decision, decide
@@ -460,5 +460,7 @@ def _category_page(argument: str, content: ContentBase) -> tuple[str, int] | Non
 def _rating(argument: str) -> tuple[int, int] | None:
     case_id, _, score = argument.partition(":")
     if not (case_id.isdigit() and score.isdigit() and 1 <= int(score) <= 5):
+        return None
+    if int(case_id) > MAX_ID:  # tampered: no case has it, and the database driver would refuse it
         return None
     return int(case_id), int(score)

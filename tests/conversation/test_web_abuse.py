@@ -1,0 +1,45 @@
+"""The web chat against a visitor who does not use the page: every request gets a clear 4xx or an
+answer, never a 500, and one visitor cannot flood, impersonate or collide with another."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from bot.conversation.core import Conversation
+from bot.web.chat import mount_chat
+from bot.web.guard import protect
+from tests.support.chat import Chat
+
+SESSION = "0123456789abcdef-web"
+
+
+@pytest.fixture
+async def client(conversation: Conversation) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    mount_chat(app, conversation, conversation.database)
+    protect(app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://chat") as http:
+        yield http
+
+
+async def test_a_lone_surrogate_is_refused_with_a_clear_error(client: httpx.AsyncClient) -> None:
+    body = f'{{"session": "{SESSION}", "id": "{uuid.uuid4().hex}", "kind": "text", "text": "Hallo \\ud800"}}'
+    response = await client.post("/api/chat/send", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body", "text"],
+            "msg": "Input should be a valid string, unable to parse raw data as a unicode string",
+        }
+    ]
+
+
+async def test_a_rating_for_a_case_id_no_case_can_have_is_a_stale_button(chat: Chat) -> None:
+    for case_id in (2**31, 2**63, 10**40):
+        (reply,) = await chat.press(f"rate:{case_id}:5")
+        assert reply.kind == "stale_button"
