@@ -43,3 +43,15 @@ async def test_a_rating_for_a_case_id_no_case_can_have_is_a_stale_button(chat: C
     for case_id in (2**31, 2**63, 10**40):
         (reply,) = await chat.press(f"rate:{case_id}:5")
         assert reply.kind == "stale_button"
+
+
+async def test_two_messages_whose_long_ids_share_a_beginning_are_both_answered(
+    client: httpx.AsyncClient,
+) -> None:
+    """The update key was cut at 80 characters: the second message was taken for a resend."""
+    answered = []
+    for message_id in ("a" * 63 + "1", "a" * 63 + "2"):
+        body = {"session": SESSION, "id": message_id, "kind": "command", "text": "/help"}
+        response = await client.post("/api/chat/send", json=body)
+        answered.append([reply["kind"] for reply in response.json()["replies"]])
+    assert answered == [["help"], ["help"]]
