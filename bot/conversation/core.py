@@ -23,7 +23,7 @@ from bot.content.model import LANGUAGES, ContentBase, Region, Topic, fold
 from bot.content.store import ContentStore
 from bot.conversation import outbox
 from bot.conversation import replies as say
-from bot.conversation.messages import MAX_TEXT, Delivery, Incoming, Reply
+from bot.conversation.messages import MAX_TEXT, Channel, Delivery, Incoming, Reply
 from bot.handoff import cases
 from bot.i18n import Texts, normalize_language, texts
 from bot.office_hours import WeeklyHours
@@ -92,6 +92,14 @@ class Conversation:
         if self.understander.content is not content:  # an editor's change went live
             self.understander.reload(content)
         return content
+
+    async def knows(self, channel: Channel, user: str) -> bool:
+        """Whether the user of this channel id is stored (the web chat issues its ids itself)."""
+        async with self.database.session() as session:
+            found = await session.execute(
+                select(User.id).where(User.channel == channel, User.external_id == user)
+            )
+            return found.first() is not None
 
     async def handle(self, incoming: Incoming) -> list[Delivery]:
         """The deliveries the channel must send now, in order (already claimed for it)."""

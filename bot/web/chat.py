@@ -1,18 +1,22 @@
 """The web chat: a page at `/` (embeddable in a municipality's website) backed by the same core.
 
-The browser keeps a random session id (its user id here) and sends each message with its own id,
-so a resent request is answered once. Replies to a message come back in the response; staff
-replies wait in the outbox until the page's next poll of `/api/chat/updates`.
+The server gives the browser a random session token with the answer to its first message (its user
+id here); the page keeps it and sends it in the X-Chat-Session header, never in a URL (URLs end up
+in proxy logs, and whoever has the token reads the staff's replies and can delete the data). A
+token the server does not know gets a new one. Each message has its own id, so a resent request is
+answered once. Replies to a message come back in the response; staff replies wait in the outbox
+until the page's next poll of `/api/chat/updates`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -24,14 +28,17 @@ from bot.conversation.outbox import claim_pending, mark_delivered
 from bot.storage.database import Database
 
 HERE = Path(__file__).parent
-SESSION_PATTERN = r"^[A-Za-z0-9-]{16,64}$"
+SESSION_HEADER = "X-Chat-Session"
+# What `secrets.token_urlsafe(32)` gives: 43 characters. The client-made ids of before (UUIDs, which
+# went in URLs) have another length, so none of them is accepted any more.
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{43}$"  # noqa: S105 - a pattern, not a secret
+MESSAGE_ID_PATTERN = r"^[A-Za-z0-9-]{16,64}$"
 MAX_BODY_TEXT = 20_000  # longer than any message the core accepts, so it can say "too long" itself
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
 class ChatMessage(BaseModel):
-    session: str = Field(pattern=SESSION_PATTERN)
-    id: str = Field(pattern=SESSION_PATTERN)  # the message's own id: a resent request is answered once
+    id: str = Field(pattern=MESSAGE_ID_PATTERN)  # the message's own id: a resent request is answered once
     kind: Literal["text", "command", "button"]
     text: str = Field(max_length=MAX_BODY_TEXT)
 
@@ -60,23 +67,30 @@ def chat_router(conversation: Conversation, database: Database) -> APIRouter:
 
     @router.post("/api/chat/send")
     async def send(
-        message: ChatMessage, accept_language: Annotated[str | None, Header()] = None
+        message: ChatMessage,
+        token: Annotated[str | None, Header(alias=SESSION_HEADER, pattern=TOKEN_PATTERN)] = None,
+        accept_language: Annotated[str | None, Header()] = None,
     ) -> dict[str, object]:
+        session = token if token and await conversation.knows("web", token) else secrets.token_urlsafe(32)
         incoming = Incoming(
             channel="web",
-            user=message.session,
+            user=session,
             kind=message.kind,
             text=message.text,
             language_hint=first_language(accept_language),
-            key=update_key(message.session, message.id),
+            key=update_key(session, message.id),
         )
         deliveries = await conversation.handle(incoming)
         await mark_delivered(database, [d.id for d in deliveries])
-        return {"replies": [d.reply.as_dict() for d in deliveries]}
+        return {"session": session, "replies": [d.reply.as_dict() for d in deliveries]}
 
     @router.get("/api/chat/updates")
-    async def updates(session: Annotated[str, Query(pattern=SESSION_PATTERN)]) -> dict[str, object]:
-        deliveries = await claim_pending(database, "web", user=session)
+    async def updates(
+        token: Annotated[str | None, Header(alias=SESSION_HEADER, pattern=TOKEN_PATTERN)] = None,
+    ) -> dict[str, object]:
+        if token is None:
+            raise HTTPException(401, f"The session token goes in the {SESSION_HEADER} header.")
+        deliveries = await claim_pending(database, "web", user=token)
         await mark_delivered(database, [d.id for d in deliveries])
         return {"replies": [d.reply.as_dict() for d in deliveries]}
 

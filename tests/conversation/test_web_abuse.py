@@ -11,11 +11,9 @@ import pytest
 from fastapi import FastAPI
 
 from bot.conversation.core import Conversation
-from bot.web.chat import mount_chat
+from bot.web.chat import SESSION_HEADER, mount_chat
 from bot.web.guard import protect
 from tests.support.chat import Chat
-
-SESSION = "0123456789abcdef-web"
 
 
 @pytest.fixture
@@ -28,7 +26,7 @@ async def client(conversation: Conversation) -> AsyncIterator[httpx.AsyncClient]
 
 
 async def test_a_lone_surrogate_is_refused_with_a_clear_error(client: httpx.AsyncClient) -> None:
-    body = f'{{"session": "{SESSION}", "id": "{uuid.uuid4().hex}", "kind": "text", "text": "Hallo \\ud800"}}'
+    body = f'{{"id": "{uuid.uuid4().hex}", "kind": "text", "text": "Hallo \\ud800"}}'
     response = await client.post("/api/chat/send", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"] == [
@@ -51,7 +49,8 @@ async def test_two_messages_whose_long_ids_share_a_beginning_are_both_answered(
     """The update key was cut at 80 characters: the second message was taken for a resend."""
     answered = []
     for message_id in ("a" * 63 + "1", "a" * 63 + "2"):
-        body = {"session": SESSION, "id": message_id, "kind": "command", "text": "/help"}
+        body = {"id": message_id, "kind": "command", "text": "/help"}
         response = await client.post("/api/chat/send", json=body)
+        client.headers[SESSION_HEADER] = response.json()["session"]
         answered.append([reply["kind"] for reply in response.json()["replies"]])
     assert answered == [["help"], ["help"]]

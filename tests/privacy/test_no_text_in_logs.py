@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.logs import JsonFormatter
 from bot.storage.database import Database
 from bot.storage.models import Message
+from bot.web.chat import SESSION_HEADER
 from tests.support.chat import Chat, build_conversation
 from tests.support.web import web_client, web_services
 
@@ -37,14 +38,10 @@ async def test_no_log_line_above_debug_carries_a_message_text(
     caplog.set_level(logging.DEBUG)
     async with web_services(database, content_dir) as services, web_client(services) as client:
         for number, text in enumerate(MESSAGES):
-            body = {
-                "session": "web-user-0000000001",
-                "id": f"message-{number:012d}",
-                "kind": "text",
-                "text": text,
-            }
+            body = {"id": f"message-{number:012d}", "kind": "text", "text": text}
             response = await client.post("/api/chat/send", json=body)
             assert response.status_code == 200, response.text
+            client.headers[SESSION_HEADER] = response.json()["session"]
     terminal = Chat(build_conversation(database, content_dir), user="terminal-user")
     for text in MESSAGES:
         assert await terminal.send(text)
