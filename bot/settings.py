@@ -30,6 +30,8 @@ FIXES: dict[str, str] = {
     "CONTENT_DIR": "point it at the content folder (the one with topics/, places/ and regions.yaml)",
     "SECRET_KEY": "set it to a long random string (at least 32 characters), or leave it unset",
     "STAFF_HOURS": "write it like 'mon-fri 09:00-16:00' (days mon..sun, one or more ranges separated by ';')",
+    "CHAT_MAX_BODY_BYTES": "set it to a whole number of bytes between 8192 and 1048576",
+    "MAX_BODY_BYTES": "set it to a whole number of bytes between 8192 and 16777216",
 }
 
 
@@ -53,6 +55,10 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="CONTENT_DIR")
     secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
     staff_hours: str = Field(default="mon-fri 09:00-16:00", alias="STAFF_HOURS")
+    # Requests with a larger body get 413 before it is read. A chat message of 4096 characters of
+    # any script is at most 16 kB as JSON; the console's forms and Telegram's updates are larger.
+    chat_max_body_bytes: int = Field(default=32_768, alias="CHAT_MAX_BODY_BYTES", ge=8192, le=1_048_576)
+    max_body_bytes: int = Field(default=262_144, alias="MAX_BODY_BYTES", ge=8192, le=16_777_216)
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -20,3 +20,13 @@ async def test_a_case_id_beyond_any_stored_one_is_not_found(
         assert response.status_code == 404, (path, response.status_code)
     claim = await client.post(f"/staff/cases/{case_id}/claim", data={"csrf": csrf})
     assert claim.status_code == 404
+
+
+async def test_a_huge_form_is_refused_before_it_is_read(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await add_staff(database)
+    csrf = await logged_in(client)
+    huge = {"csrf": csrf, "text": "x" * (2 * 2**20)}
+    assert (await client.post("/staff/cases/1/note", data=huge)).status_code == 413
+    assert (await client.post("/staff/login", data={"username": "x" * (2 * 2**20)})).status_code == 413
