@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from ipaddress import IPv4Network, ip_network
 from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from pydantic import ValidationError
 
 from bot.conversation.core import Conversation
 from bot.settings import Settings
 from bot.web.chat import SESSION_HEADER, mount_chat
-from bot.web.guard import protect
+from bot.web.guard import client_address, protect
 from tests.support.chat import Chat
 
 
@@ -105,3 +107,87 @@ async def test_a_long_message_in_any_script_fits_in_the_limit(client: httpx.Asyn
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 200
+
+
+async def test_the_chat_may_be_framed_only_by_the_configured_sites(
+    conversation: Conversation, content_dir: Path
+) -> None:
+    """GET / sent no CSP and no nosniff: any site could frame the chat (and its delete confirmation)."""
+    for configured, expected in (
+        ({}, "frame-ancestors 'self'"),
+        (
+            {"FRAME_ANCESTORS": "'self' https://www.osnabrueck.de"},
+            "frame-ancestors 'self' https://www.osnabrueck.de",
+        ),
+    ):
+        app = FastAPI()
+        mount_chat(app, conversation, conversation.database)
+        protect(app, Settings(CONTENT_DIR=content_dir, **configured))
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://chat"
+        ) as client:
+            for response in (
+                await client.get("/"),
+                await client.get("/static/chat/chat.js"),
+                await client.get("/api/chat/updates"),  # 401
+                await client.post(
+                    "/api/chat/send", json={"id": uuid.uuid4().hex, "kind": "command", "text": "/help"}
+                ),
+                await client.get("/nowhere"),
+            ):
+                policy = response.headers["Content-Security-Policy"]
+                assert policy.endswith(expected) and "default-src 'none'" in policy, response.url
+                assert response.headers["X-Content-Type-Options"] == "nosniff"
+                assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_frame_ancestors_setting_cannot_smuggle_in_other_directives(content_dir: Path) -> None:
+    for hostile in ("'self'; script-src *", "https://a.example,https://b.example", "'unsafe-inline'", ""):
+        with pytest.raises(ValidationError):
+            Settings(CONTENT_DIR=content_dir, FRAME_ANCESTORS=hostile)
+
+
+PROXY = [ip_network("10.0.0.0/8")]
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "trusted", "client"),
+    [
+        ("203.0.113.7", "198.51.100.1", [], "203.0.113.7"),  # no proxy trusted: the header is ignored
+        ("203.0.113.7", "198.51.100.1", PROXY, "203.0.113.7"),  # not from the proxy: ignored
+        ("10.0.0.2", "198.51.100.1", PROXY, "198.51.100.1"),  # from the proxy: whom it got it from
+        ("10.0.0.2", "1.2.3.4, 198.51.100.1", PROXY, "198.51.100.1"),  # what the client wrote is not believed
+        ("10.0.0.2", "198.51.100.1, 10.0.0.9", PROXY, "198.51.100.1"),  # two proxies of ours
+        ("10.0.0.2", "", PROXY, "10.0.0.2"),
+        ("10.0.0.2", "garbage", PROXY, "10.0.0.2"),
+    ],
+)
+def test_the_client_address_believes_only_trusted_proxies(
+    peer: str, forwarded_for: str, trusted: list[IPv4Network], client: str
+) -> None:
+    assert client_address(peer, forwarded_for, trusted) == client
+
+
+def test_trusted_proxies_is_a_list_of_addresses_and_networks(content_dir: Path) -> None:
+    settings = Settings(CONTENT_DIR=content_dir, TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8,::1")
+    assert [str(network) for network in settings.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+    assert Settings(CONTENT_DIR=content_dir).trusted_proxies == ()
+
+
+async def test_behind_a_trusted_proxy_the_client_and_scheme_are_the_forwarded_ones(content_dir: Path) -> None:
+    seen: list[tuple[str, str]] = []
+    app = FastAPI()
+
+    @app.get("/who")
+    async def who(request: Request) -> dict[str, str]:
+        assert request.client is not None
+        seen.append((request.client.host, request.url.scheme))
+        return {}
+
+    protect(app, Settings(CONTENT_DIR=content_dir, TRUSTED_PROXIES="127.0.0.1"))
+    forwarded = {"X-Forwarded-For": "6.6.6.6, 198.51.100.1", "X-Forwarded-Proto": "https"}
+    for peer in ("127.0.0.1", "203.0.113.7"):
+        transport = httpx.ASGITransport(app=app, client=(peer, 4711))
+        async with httpx.AsyncClient(transport=transport, base_url="http://chat") as client:
+            await client.get("/who", headers=forwarded)
+    assert seen == [("198.51.100.1", "https"), ("203.0.113.7", "http")]

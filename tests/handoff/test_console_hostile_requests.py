@@ -30,3 +30,16 @@ async def test_a_huge_form_is_refused_before_it_is_read(
     huge = {"csrf": csrf, "text": "x" * (2 * 2**20)}
     assert (await client.post("/staff/cases/1/note", data=huge)).status_code == 413
     assert (await client.post("/staff/login", data={"username": "x" * (2 * 2**20)})).status_code == 413
+
+
+async def test_every_console_response_forbids_framing(client: httpx.AsyncClient) -> None:
+    for path in (
+        "/staff/login",
+        "/staff/static/console.css",
+        "/staff",
+        "/staff/cases/1/live",
+        "/staff/nowhere",
+    ):
+        response = await client.get(path)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
