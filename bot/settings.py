@@ -34,6 +34,11 @@ FIXES: dict[str, str] = {
     "STAFF_HOURS": "write it like 'mon-fri 09:00-16:00' (days mon..sun, one or more ranges separated by ';')",
     "CHAT_MAX_BODY_BYTES": "set it to a whole number of bytes between 8192 and 1048576",
     "MAX_BODY_BYTES": "set it to a whole number of bytes between 8192 and 16777216",
+    "CHAT_MESSAGES_PER_MINUTE": "set it to a whole number between 1 and 10000",
+    "CHAT_MESSAGES_PER_MINUTE_PER_ADDRESS": "set it to a whole number between 1 and 100000",
+    "CHAT_NEW_SESSIONS_PER_HOUR_PER_ADDRESS": "set it to a whole number between 1 and 100000",
+    "CHAT_CASES_PER_HOUR_PER_ADDRESS": "set it to a whole number between 1 and 10000",
+    "USER_MESSAGES_PER_DAY": "set it to a whole number between 10 and 100000",
     "FRAME_ANCESTORS": "list the sites that may embed the web chat, e.g. \"'self' https://www.osnabrueck.de\", or 'none'",
     "TRUSTED_PROXIES": "list the reverse proxies' addresses or networks, e.g. 127.0.0.1,10.0.0.0/8, or leave it empty",
 }
@@ -66,6 +71,19 @@ class Settings(BaseSettings):
     # any script is at most 16 kB as JSON; the console's forms and Telegram's updates are larger.
     chat_max_body_bytes: int = Field(default=32_768, alias="CHAT_MAX_BODY_BYTES", ge=8192, le=1_048_576)
     max_body_bytes: int = Field(default=262_144, alias="MAX_BODY_BYTES", ge=8192, le=16_777_216)
+    # Rate limits of the web chat (in memory, per process) and the daily cap per user (all channels).
+    # One address can be a whole shelter behind one router: the per-address limits are generous.
+    chat_messages_per_minute: int = Field(default=20, alias="CHAT_MESSAGES_PER_MINUTE", ge=1, le=10_000)
+    chat_messages_per_minute_per_address: int = Field(
+        default=120, alias="CHAT_MESSAGES_PER_MINUTE_PER_ADDRESS", ge=1, le=100_000
+    )
+    chat_new_sessions_per_hour_per_address: int = Field(
+        default=60, alias="CHAT_NEW_SESSIONS_PER_HOUR_PER_ADDRESS", ge=1, le=100_000
+    )
+    chat_cases_per_hour_per_address: int = Field(
+        default=10, alias="CHAT_CASES_PER_HOUR_PER_ADDRESS", ge=1, le=10_000
+    )
+    user_messages_per_day: int = Field(default=300, alias="USER_MESSAGES_PER_DAY", ge=10, le=100_000)
     # Which sites may show the web chat in a frame (CSP frame-ancestors); the console never.
     frame_ancestors: str = Field(default="'self'", alias="FRAME_ANCESTORS")
     # Reverse proxies whose X-Forwarded-For is believed; the per-client limits count the address it

@@ -17,7 +17,7 @@ def create_web_app(services: Services) -> FastAPI:
     app = FastAPI(title="Wegweiser", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
     protect(app, services.settings)
-    mount_chat(app, services.conversation, services.database)  # the web chat at /
+    mount_chat(app, services.conversation, services.database, services.settings)  # the web chat at /
     app.include_router(staff_router(services))  # the staff console under /staff
     app.include_router(webhook_router(services.settings))  # Telegram updates, in webhook mode only
 

@@ -6,6 +6,11 @@ in proxy logs, and whoever has the token reads the staff's replies and can delet
 token the server does not know gets a new one. Each message has its own id, so a resent request is
 answered once. Replies to a message come back in the response; staff replies wait in the outbox
 until the page's next poll of `/api/chat/updates`.
+
+Limits (bot/web/limits.py, README "Limits"): messages per session and per client address, new
+sessions and new cases per address. A message over a limit gets 429 with Retry-After and the
+refusal in the user's language, with the emergency numbers (in full when the message reads
+urgent); nothing is stored and no case opened.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
@@ -25,7 +32,9 @@ from pydantic import BaseModel, Field
 from bot.conversation.core import Conversation
 from bot.conversation.messages import Incoming
 from bot.conversation.outbox import claim_pending, mark_delivered
+from bot.settings import Settings
 from bot.storage.database import Database
+from bot.web.limits import ChatLimits
 
 HERE = Path(__file__).parent
 SESSION_HEADER = "X-Chat-Session"
@@ -58,20 +67,23 @@ def update_key(session: str, message_id: str) -> str:
     return f"web:{digest}"
 
 
-def chat_router(conversation: Conversation, database: Database) -> APIRouter:
+def chat_router(conversation: Conversation, database: Database, limits: ChatLimits) -> APIRouter:
     router = APIRouter()
 
     @router.get("/", response_class=HTMLResponse)
     async def page(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(request, "chat.html")
 
-    @router.post("/api/chat/send")
+    @router.post("/api/chat/send", response_model=None)
     async def send(
         message: ChatMessage,
+        request: Request,
         token: Annotated[str | None, Header(alias=SESSION_HEADER, pattern=TOKEN_PATTERN)] = None,
         accept_language: Annotated[str | None, Header()] = None,
-    ) -> dict[str, object]:
-        session = token if token and await conversation.knows("web", token) else secrets.token_urlsafe(32)
+    ) -> dict[str, object] | JSONResponse:
+        address = request.client.host if request.client else ""
+        known = token is not None and await conversation.knows("web", token)
+        session = token if token is not None and known else secrets.token_urlsafe(32)
         incoming = Incoming(
             channel="web",
             user=session,
@@ -80,7 +92,18 @@ def chat_router(conversation: Conversation, database: Database) -> APIRouter:
             language_hint=first_language(accept_language),
             key=update_key(session, message.id),
         )
-        deliveries = await conversation.handle(incoming)
+        wait = limits.per_address.wait(address) or (
+            limits.per_session.wait(session) if known else limits.new_sessions.wait(address)
+        )
+        if wait:
+            refusal = conversation.over_limit(incoming, retry_after=wait)
+            body = {"detail": refusal[-1].plain_text, "replies": [reply.as_dict() for reply in refusal]}
+            return JSONResponse(
+                {**body, "session": session} if known else body,
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+        deliveries = await conversation.handle(incoming, may_open_case=lambda: limits.cases.allows(address))
         await mark_delivered(database, [d.id for d in deliveries])
         return {"session": session, "replies": [d.reply.as_dict() for d in deliveries]}
 
@@ -97,6 +120,14 @@ def chat_router(conversation: Conversation, database: Database) -> APIRouter:
     return router
 
 
-def mount_chat(app: FastAPI, conversation: Conversation, database: Database) -> None:
-    app.include_router(chat_router(conversation, database))
+def mount_chat(
+    app: FastAPI,
+    conversation: Conversation,
+    database: Database,
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    limits = ChatLimits.from_settings(settings, clock=clock)
+    app.include_router(chat_router(conversation, database, limits))
     app.mount("/static/chat", StaticFiles(directory=HERE / "static"), name="chat-static")

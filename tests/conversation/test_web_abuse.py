@@ -13,12 +13,17 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from pydantic import ValidationError
+from sqlalchemy import func, select
 
+from bot.conversation import replies as say
 from bot.conversation.core import Conversation
+from bot.i18n import texts
 from bot.settings import Settings
+from bot.storage.database import Database
+from bot.storage.models import Case, Message, User
 from bot.web.chat import SESSION_HEADER, mount_chat
 from bot.web.guard import client_address, protect
-from tests.support.chat import Chat
+from tests.support.chat import Chat, build_conversation
 
 
 @pytest.fixture
@@ -29,7 +34,7 @@ def settings(content_dir: Path) -> Settings:
 @pytest.fixture
 async def client(conversation: Conversation, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-    mount_chat(app, conversation, conversation.database)
+    mount_chat(app, conversation, conversation.database, settings)
     protect(app, settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://chat") as http:
         yield http
@@ -121,8 +126,9 @@ async def test_the_chat_may_be_framed_only_by_the_configured_sites(
         ),
     ):
         app = FastAPI()
-        mount_chat(app, conversation, conversation.database)
-        protect(app, Settings(CONTENT_DIR=content_dir, **configured))
+        settings = Settings(CONTENT_DIR=content_dir, **configured)
+        mount_chat(app, conversation, conversation.database, settings)
+        protect(app, settings)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://chat"
         ) as client:
@@ -191,3 +197,119 @@ async def test_behind_a_trusted_proxy_the_client_and_scheme_are_the_forwarded_on
         async with httpx.AsyncClient(transport=transport, base_url="http://chat") as client:
             await client.get("/who", headers=forwarded)
     assert seen == [("198.51.100.1", "https"), ("203.0.113.7", "http")]
+
+
+# --- limits -------------------------------------------------------------------------------------
+
+VIOLENCE = "Mein Mann schlägt mich"
+
+
+class FrozenClock:
+    """The limits' clock: time passes only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limited_chat(conversation: Conversation, settings: Settings, clock: FrozenClock) -> FastAPI:
+    app = FastAPI()
+    mount_chat(app, conversation, conversation.database, settings, clock=clock)
+    protect(app, settings)
+    return app
+
+
+async def send_from(
+    app: FastAPI, address: str, text: str, *, token: str | None = None, language: str = "de"
+) -> httpx.Response:
+    """One message from a client at `address` (a new session unless `token` is given)."""
+    kind = "command" if text.startswith("/") else "text"
+    headers = {"Accept-Language": language, **({SESSION_HEADER: token} if token else {})}
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://chat") as client:
+        body = {"id": uuid.uuid4().hex, "kind": kind, "text": text}
+        return await client.post("/api/chat/send", json=body, headers=headers)
+
+
+def kinds(response: httpx.Response) -> list[str]:
+    return [reply["kind"] for reply in response.json()["replies"]]
+
+
+async def cases_opened(conversation: Conversation) -> list[tuple[bool, str]]:
+    async with conversation.database.session() as session:
+        rows = await session.execute(select(Case.urgent, User.external_id).join(User).order_by(Case.id))
+        return [(urgent, external_id) for urgent, external_id in rows.all()]
+
+
+async def test_a_flood_of_urgent_sessions_from_one_address_cannot_bury_a_real_urgent_case(
+    conversation: Conversation, settings: Settings
+) -> None:
+    """205 scripted sessions sending a violence message pushed a real urgent case out of the queue."""
+    app = limited_chat(conversation, settings, FrozenClock())
+    flood = [await send_from(app, "203.0.113.66", VIOLENCE) for _ in range(205)]
+    # Every one of them got the emergency numbers, limit or not.
+    assert all("emergency" in kinds(response) for response in flood)
+    answered = [response for response in flood if response.status_code == 200]
+    refused = [response for response in flood if response.status_code == 429]
+    assert len(answered) == settings.chat_new_sessions_per_hour_per_address == 60
+    assert len(refused) == 145 and all(int(r.headers["Retry-After"]) > 0 for r in refused)
+    assert sum("handoff" in kinds(response) for response in answered) == 10
+    assert sum("limit" in kinds(response) for response in answered) == 50
+    # Someone else, from elsewhere, still reaches the team.
+    real = await send_from(app, "198.51.100.23", VIOLENCE)
+    assert real.status_code == 200 and "handoff" in kinds(real)
+    opened = await cases_opened(conversation)
+    assert len(opened) == settings.chat_cases_per_hour_per_address + 1 == 11
+    assert opened[-1] == (True, real.json()["session"])
+
+
+async def test_one_session_is_limited_and_told_when_to_send_again_in_its_language(
+    conversation: Conversation, settings: Settings
+) -> None:
+    """One session sent 10,000 messages at 78 a second, each stored three times."""
+    clock = FrozenClock()
+    app = limited_chat(conversation, settings, clock)
+    token = (await send_from(app, "203.0.113.9", "/start", language="tr")).json()["session"]
+    statuses = [(await send_from(app, "203.0.113.9", "/help", token=token)).status_code for _ in range(25)]
+    assert statuses == [200] * 20 + [429] * 5  # the first message, which started the session, is not counted
+    refused = await send_from(app, "203.0.113.9", "/help", token=token, language="tr")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "3"
+    assert refused.json()["detail"] == say.too_fast(texts("tr"), 3).plain_text
+    assert refused.json()["session"] == token
+    # Urgent while over the limit: the emergency numbers, but no case.
+    urgent = await send_from(app, "203.0.113.9", VIOLENCE, token=token)
+    assert urgent.status_code == 429 and kinds(urgent)[0] == "emergency" and kinds(urgent)[-1] == "limit"
+    assert await cases_opened(conversation) == []
+    clock.now += 3  # one more message a minute later than the twentieth
+    assert (await send_from(app, "203.0.113.9", "/help", token=token)).status_code == 200
+    async with conversation.database.session() as session:
+        stored = await session.scalar(
+            select(func.count()).select_from(Message).where(Message.direction == "in")
+        )
+    assert stored == 22
+
+
+async def test_over_the_daily_cap_nothing_is_stored_but_safety_and_delete_still_work(
+    database: Database, content_dir: Path
+) -> None:
+    conversation = build_conversation(database, content_dir, messages_per_day=10)
+    chat = Chat(conversation, user="busy")
+    await chat.press("lang:de")
+    await chat.press("place:stadt_osnabrueck")
+    for number in range(10):
+        assert [reply.kind for reply in await chat.send(f"registration de question {number}")] == ["answer"]
+    over = await chat.send("registration de question 11")
+    assert [reply.kind for reply in over] == ["limit"]
+    assert "112" in over[0].text
+    urgent = await chat.send("emergency de question 1")
+    assert urgent[0].kind == "emergency" and urgent[-1].kind == "limit"
+    assert await cases_opened(conversation) == []
+    assert [reply.kind for reply in await chat.send("/delete")] == ["delete_question"]
+    async with database.session() as session:
+        texts_in = (await session.execute(select(Message.text).where(Message.direction == "in"))).scalars()
+        assert [text for text in texts_in if "question" in text] == [
+            f"registration de question {number}" for number in range(10)
+        ]
+    await conversation.understander.aclose()

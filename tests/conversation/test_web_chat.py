@@ -25,8 +25,9 @@ from tests.support.browser import browser_context, page, serve_app  # noqa: F401
 @pytest.fixture
 async def web_chat(conversation: Conversation, content_dir: Path) -> AsyncIterator[str]:
     app = FastAPI()
-    mount_chat(app, conversation, conversation.database)
-    protect(app, Settings(CONTENT_DIR=content_dir))  # as served: the page must work under its CSP
+    settings = Settings(CONTENT_DIR=content_dir)
+    mount_chat(app, conversation, conversation.database, settings)
+    protect(app, settings)  # as served: the page must work under its CSP
     async with serve_app(app) as url:
         yield url
 

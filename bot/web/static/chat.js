@@ -91,7 +91,8 @@
       await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
       return post(body, attempt + 1);
     }
-    if (!response.ok) throw new Error("HTTP " + response.status);
+    // 429: too many messages; the answer says when to send again (and the emergency numbers).
+    if (!response.ok && response.status !== 429) throw new Error("HTTP " + response.status);
     const data = await response.json();
     if (data.session && data.session !== token) { token = data.session; localStorage.setItem(TOKEN_KEY, token); }
     return data;
