@@ -210,6 +210,8 @@ class Conversation:
             session.add(user)
             await session.flush()
         user.last_seen_at = self.clock()
+        if user.state == outbox.FORGOTTEN:  # they deleted everything and wrote again: a user anew
+            user.state = None
         return user
 
     # --- dispatch -------------------------------------------------------------------------------
@@ -502,12 +504,15 @@ class Conversation:
         turn.say(say.handoff_opened(turn.t, self.staff_hours, turn.now, urgent=urgent))
 
     async def _delete(self, turn: Turn) -> None:
-        """Everything about the user goes at once; a bare row (channel and chat id) carries the reply."""
+        """Everything about the user goes at once (messages, settings, what they wrote to a case, the
+        keys of their updates); a bare row (channel and chat id) carries the reply and goes as soon as
+        the reply is delivered (`outbox.mark_delivered`)."""
         user, session = turn.user, turn.session
         await cases.forget_user(session, user)
-        await session.execute(delete(User).where(User.id == user.id))
+        await outbox.forget_update_keys(session, user)
+        await session.execute(delete(User).where(User.id == user.id))  # messages, outbox, …: cascade
         session.expunge(user)
-        turn.user = User(channel=user.channel, external_id=user.external_id, misses=0)
+        turn.user = User(channel=user.channel, external_id=user.external_id, misses=0, state=outbox.FORGOTTEN)
         session.add(turn.user)
         await session.flush()
         turn.forgotten = True
