@@ -82,8 +82,11 @@ def chat_router(conversation: Conversation, database: Database, limits: ChatLimi
         accept_language: Annotated[str | None, Header()] = None,
     ) -> dict[str, object] | JSONResponse:
         address = request.client.host if request.client else ""
-        known = token is not None and await conversation.knows("web", token)
-        session = token if token is not None and known else secrets.token_urlsafe(32)
+        wait = limits.per_address.wait(address)  # first: a flood costs no database query
+        known = not wait and token is not None and await conversation.knows("web", token)
+        session = token if known and token is not None else secrets.token_urlsafe(32)
+        if not wait:
+            wait = limits.per_session.wait(session) if known else limits.new_sessions.wait(address)
         incoming = Incoming(
             channel="web",
             user=session,
@@ -91,9 +94,6 @@ def chat_router(conversation: Conversation, database: Database, limits: ChatLimi
             text=message.text,
             language_hint=first_language(accept_language),
             key=update_key(session, message.id),
-        )
-        wait = limits.per_address.wait(address) or (
-            limits.per_session.wait(session) if known else limits.new_sessions.wait(address)
         )
         if wait:
             refusal = conversation.over_limit(incoming, retry_after=wait)

@@ -313,3 +313,16 @@ async def test_over_the_daily_cap_nothing_is_stored_but_safety_and_delete_still_
             f"registration de question {number}" for number in range(10)
         ]
     await conversation.understander.aclose()
+
+
+async def test_the_sessions_of_one_address_share_its_limit(
+    conversation: Conversation, content_dir: Path
+) -> None:
+    settings = Settings(CONTENT_DIR=content_dir, CHAT_MESSAGES_PER_MINUTE_PER_ADDRESS=10)
+    app = limited_chat(conversation, settings, FrozenClock())
+    tokens = [(await send_from(app, "203.0.113.5", "/start")).json()["session"] for _ in range(3)]
+    statuses = [
+        (await send_from(app, "203.0.113.5", "/help", token=token)).status_code for token in tokens * 3
+    ]
+    assert statuses == [200] * 7 + [429] * 2  # 3 + 7 = the address's 10 a minute
+    assert (await send_from(app, "198.51.100.5", "/help")).status_code == 200  # another address
