@@ -98,6 +98,9 @@ async def main(arguments: argparse.Namespace) -> None:
         TELEGRAM_API_BASE_URL=arguments.bot_api_url,
         DATABASE_URL=arguments.database_url,
         LOG_LEVEL=arguments.log_level,
+        # A benchmark user writes hundreds of messages in minutes: the daily cap per user would turn
+        # the measured work into refusals (and the soak's "every message stored" check would fail).
+        USER_MESSAGES_PER_DAY=100_000,
         **({"RASA_URL": arguments.rasa_url} if arguments.rasa_url else {}),
     )
     configure_logging(settings.log_level)

@@ -6,12 +6,14 @@ fix, and exit code 2, before anything starts (see `load_settings`).
 
 from __future__ import annotations
 
+import re
 import sys
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +32,19 @@ FIXES: dict[str, str] = {
     "CONTENT_DIR": "point it at the content folder (the one with topics/, places/ and regions.yaml)",
     "SECRET_KEY": "set it to a long random string (at least 32 characters), or leave it unset",
     "STAFF_HOURS": "write it like 'mon-fri 09:00-16:00' (days mon..sun, one or more ranges separated by ';')",
+    "CHAT_MAX_BODY_BYTES": "set it to a whole number of bytes between 8192 and 1048576",
+    "MAX_BODY_BYTES": "set it to a whole number of bytes between 8192 and 16777216",
+    "CHAT_MESSAGES_PER_MINUTE": "set it to a whole number between 1 and 10000",
+    "CHAT_MESSAGES_PER_MINUTE_PER_ADDRESS": "set it to a whole number between 1 and 100000",
+    "CHAT_NEW_SESSIONS_PER_HOUR_PER_ADDRESS": "set it to a whole number between 1 and 100000",
+    "CHAT_CASES_PER_HOUR_PER_ADDRESS": "set it to a whole number between 1 and 10000",
+    "USER_MESSAGES_PER_DAY": "set it to a whole number between 10 and 100000",
+    "FRAME_ANCESTORS": "list the sites that may embed the web chat, e.g. \"'self' https://www.osnabrueck.de\", or 'none'",
+    "TRUSTED_PROXIES": "list the reverse proxies' addresses or networks, e.g. 127.0.0.1,10.0.0.0/8, or leave it empty",
 }
+
+# A source in CSP's frame-ancestors: 'self', 'none', or an origin (scheme, host, optional port).
+FRAME_SOURCE = re.compile(r"'self'|'none'|https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -53,6 +67,30 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="CONTENT_DIR")
     secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
     staff_hours: str = Field(default="mon-fri 09:00-16:00", alias="STAFF_HOURS")
+    # Requests with a larger body get 413 before it is read. A chat message of 4096 characters of
+    # any script is at most 16 kB as JSON; the console's forms and Telegram's updates are larger.
+    chat_max_body_bytes: int = Field(default=32_768, alias="CHAT_MAX_BODY_BYTES", ge=8192, le=1_048_576)
+    max_body_bytes: int = Field(default=262_144, alias="MAX_BODY_BYTES", ge=8192, le=16_777_216)
+    # Rate limits of the web chat (in memory, per process) and the daily cap per user (all channels).
+    # One address can be a whole shelter behind one router: the per-address limits are generous.
+    chat_messages_per_minute: int = Field(default=20, alias="CHAT_MESSAGES_PER_MINUTE", ge=1, le=10_000)
+    chat_messages_per_minute_per_address: int = Field(
+        default=120, alias="CHAT_MESSAGES_PER_MINUTE_PER_ADDRESS", ge=1, le=100_000
+    )
+    chat_new_sessions_per_hour_per_address: int = Field(
+        default=60, alias="CHAT_NEW_SESSIONS_PER_HOUR_PER_ADDRESS", ge=1, le=100_000
+    )
+    chat_cases_per_hour_per_address: int = Field(
+        default=10, alias="CHAT_CASES_PER_HOUR_PER_ADDRESS", ge=1, le=10_000
+    )
+    user_messages_per_day: int = Field(default=300, alias="USER_MESSAGES_PER_DAY", ge=10, le=100_000)
+    # Which sites may show the web chat in a frame (CSP frame-ancestors); the console never.
+    frame_ancestors: str = Field(default="'self'", alias="FRAME_ANCESTORS")
+    # Reverse proxies whose X-Forwarded-For is believed; the per-client limits count the address it
+    # names. Empty: nobody's, the client is the address that connected.
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
+        default=(), alias="TRUSTED_PROXIES"
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -96,6 +134,21 @@ class Settings(BaseSettings):
     def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("too short")
+        return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _frame_sources(cls, value: str) -> str:
+        sources = value.split()
+        if not sources or not all(FRAME_SOURCE.fullmatch(source) for source in sources):
+            raise ValueError("not a list of origins")
+        return " ".join(sources)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
         return value
 
     @field_validator("staff_hours")

@@ -12,10 +12,10 @@ import difflib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,12 +23,12 @@ from bot.content.model import LANGUAGES, ContentBase, Region, Topic, fold
 from bot.content.store import ContentStore
 from bot.conversation import outbox
 from bot.conversation import replies as say
-from bot.conversation.messages import MAX_TEXT, Delivery, Incoming, Reply
+from bot.conversation.messages import MAX_TEXT, Channel, Delivery, Incoming, Reply
 from bot.handoff import cases
 from bot.i18n import Texts, normalize_language, texts
 from bot.office_hours import WeeklyHours
 from bot.storage.database import Database
-from bot.storage.models import Feedback, Message, ProcessedUpdate, UnansweredQuestion, User
+from bot.storage.models import MAX_ID, Feedback, Message, ProcessedUpdate, UnansweredQuestion, User
 from bot.understanding.language import detect
 from bot.understanding.model import Understanding
 from bot.understanding.policy import Decision, decide
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_TIME = ZoneInfo("Europe/Berlin")  # office hours in the content and STAFF_HOURS are local
 MISSES_BEFORE_PERSON = 2  # "the bot could not help twice in a row" opens a case
+DAY = timedelta(days=1)
 ATTEMPTS = 3  # a unit of work that lost a race (two first messages of a new user) is tried again
 
 command_menu = say.command_menu
@@ -46,6 +47,10 @@ command_menu = say.command_menu
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def always() -> bool:
+    return True
 
 
 @dataclass
@@ -61,6 +66,8 @@ class Turn:
     topic: str | None = None  # the topic answered, for the conversation log
     question: str = ""  # what the user wrote, for the unanswered-questions list
     forgotten: bool = False  # the user had everything deleted: nothing more is logged
+    over_daily_limit: bool = False  # the message is neither stored nor answered (but for safety)
+    may_open_case: Callable[[], bool] = always  # asked (once) before a new case is opened
 
     def say(self, *replies: Reply) -> None:
         self.replies.extend(replies)
@@ -78,6 +85,7 @@ class Conversation:
         understander: Understander,
         retention_days: int,
         staff_hours: WeeklyHours,
+        messages_per_day: int,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.database = database
@@ -85,6 +93,7 @@ class Conversation:
         self.understander = understander
         self.retention_days = retention_days
         self.staff_hours = staff_hours
+        self.messages_per_day = messages_per_day  # stored per user within 24 hours (USER_MESSAGES_PER_DAY)
         self.clock = clock
 
     def _current_content(self) -> ContentBase:
@@ -93,8 +102,38 @@ class Conversation:
             self.understander.reload(content)
         return content
 
-    async def handle(self, incoming: Incoming) -> list[Delivery]:
-        """The deliveries the channel must send now, in order (already claimed for it)."""
+    async def knows(self, channel: Channel, user: str) -> bool:
+        """Whether the user of this channel id is stored (the web chat issues its ids itself)."""
+        async with self.database.session() as session:
+            found = await session.execute(
+                select(User.id).where(User.channel == channel, User.external_id == user)
+            )
+            return found.first() is not None
+
+    def over_limit(self, incoming: Incoming, *, retry_after: int) -> list[Reply]:
+        """What to answer a message a channel's rate limit refused, without storing anything or
+        asking the NLU: the emergency numbers in full when the safety net finds the message urgent
+        (and the numbers in a line anyway), and when to send again."""
+        content = self._current_content()
+        t = texts(normalize_language(incoming.language_hint) or "en")
+        text = incoming.text if incoming.kind == "text" else ""
+        decision = decide(None, text, language=t.language, place_known=False, content=content)
+        return self._refusal(decision, t, say.too_fast(t, retry_after))
+
+    def _refusal(self, decision: Decision | None, t: Texts, notice: Reply) -> list[Reply]:
+        if decision is None or decision.action != "emergency":
+            return [notice]
+        now = self.clock().astimezone(LOCAL_TIME)
+        return [*say.emergency(self.content.current, decision.topic, t, None, now), notice]
+
+    async def handle(
+        self, incoming: Incoming, *, may_open_case: Callable[[], bool] = always
+    ) -> list[Delivery]:
+        """The deliveries the channel must send now, in order (already claimed for it).
+
+        `may_open_case` is asked before a new case is opened (a channel's limit per client); when it
+        says no, the user is told so, and still gets the emergency numbers if the message is urgent.
+        """
         content = self._current_content()
         understanding = None
         if incoming.kind == "text" and incoming.text.strip() and len(incoming.text) <= MAX_TEXT:
@@ -106,7 +145,9 @@ class Conversation:
             try:
                 # An update is almost always new: the first attempt does not look it up (its key is
                 # the primary key, so a redelivered one fails to insert, and the next attempt finds it).
-                return await self._unit_of_work(incoming, content, understanding, seen_before=attempt > 1)
+                return await self._unit_of_work(
+                    incoming, content, understanding, may_open_case, seen_before=attempt > 1
+                )
             except IntegrityError:
                 if attempt == ATTEMPTS:
                     raise
@@ -118,6 +159,7 @@ class Conversation:
         incoming: Incoming,
         content: ContentBase,
         understanding: Understanding | None,
+        may_open_case: Callable[[], bool],
         *,
         seen_before: bool,
     ) -> list[Delivery]:
@@ -132,11 +174,30 @@ class Conversation:
             detected = detect(incoming.text) if understanding is not None else None
             language = user.language or normalize_language(incoming.language_hint) or detected or "en"
             turn = Turn(session, user, texts(language), content, self.clock().astimezone(LOCAL_TIME))
-            await self._dispatch(turn, incoming, understanding, detected)
+            turn.may_open_case = may_open_case
+            if incoming.kind in ("text", "unsupported") and await self._over_daily_limit(turn):
+                # Commands and buttons still work (/delete above all); a text is not stored.
+                turn.over_daily_limit = True
+                decision = decide(
+                    understanding, incoming.text, language=turn.t.language, place_known=False, content=content
+                )
+                turn.say(*self._refusal(decision, turn.t, say.daily_limit(turn.t)))
+                log.info("message over the daily limit, not stored")
+            else:
+                await self._dispatch(turn, incoming, understanding, detected)
             self._log_out(turn)
             return await outbox.enqueue(
                 session, turn.user, turn.replies, update_key=incoming.key, claimed=True
             )
+
+    async def _over_daily_limit(self, turn: Turn) -> bool:
+        since = self.clock() - DAY
+        stored = await turn.session.scalar(
+            select(func.count(Message.id)).where(
+                Message.user_id == turn.user.id, Message.direction == "in", Message.created_at >= since
+            )
+        )
+        return (stored or 0) >= self.messages_per_day
 
     async def _user(self, session: AsyncSession, incoming: Incoming) -> User:
         user = (
@@ -149,6 +210,8 @@ class Conversation:
             session.add(user)
             await session.flush()
         user.last_seen_at = self.clock()
+        if user.state == outbox.FORGOTTEN:  # they deleted everything and wrote again: a user anew
+            user.state = None
         return user
 
     # --- dispatch -------------------------------------------------------------------------------
@@ -337,7 +400,7 @@ class Conversation:
         )
 
     def _log_out(self, turn: Turn) -> None:
-        if turn.forgotten:
+        if turn.forgotten or turn.over_daily_limit:
             return
         for sent in turn.replies:
             turn.session.add(
@@ -427,6 +490,13 @@ class Conversation:
     async def _open_case(
         self, turn: Turn, *, reason: str, urgent: bool = False, topics: list[str] | tuple[str, ...] = ()
     ) -> None:
+        ongoing = await cases.continuing_case(turn.session, turn.user, self.clock(), reopen_closed=True)
+        if ongoing is None and not turn.may_open_case():
+            log.info(
+                "case not opened: the channel's limit for this client is reached", extra={"reason": reason}
+            )
+            turn.say(say.case_limit(turn.t))
+            return
         case = await cases.open_case(
             turn.session, turn.user, reason=reason, urgent=urgent, topics=topics, now=self.clock()
         )
@@ -434,12 +504,15 @@ class Conversation:
         turn.say(say.handoff_opened(turn.t, self.staff_hours, turn.now, urgent=urgent))
 
     async def _delete(self, turn: Turn) -> None:
-        """Everything about the user goes at once; a bare row (channel and chat id) carries the reply."""
+        """Everything about the user goes at once (messages, settings, what they wrote to a case, the
+        keys of their updates); a bare row (channel and chat id) carries the reply and goes as soon as
+        the reply is delivered (`outbox.mark_delivered`)."""
         user, session = turn.user, turn.session
         await cases.forget_user(session, user)
-        await session.execute(delete(User).where(User.id == user.id))
+        await outbox.forget_update_keys(session, user)
+        await session.execute(delete(User).where(User.id == user.id))  # messages, outbox, …: cascade
         session.expunge(user)
-        turn.user = User(channel=user.channel, external_id=user.external_id, misses=0)
+        turn.user = User(channel=user.channel, external_id=user.external_id, misses=0, state=outbox.FORGOTTEN)
         session.add(turn.user)
         await session.flush()
         turn.forgotten = True
@@ -460,5 +533,7 @@ def _category_page(argument: str, content: ContentBase) -> tuple[str, int] | Non
 def _rating(argument: str) -> tuple[int, int] | None:
     case_id, _, score = argument.partition(":")
     if not (case_id.isdigit() and score.isdigit() and 1 <= int(score) <= 5):
+        return None
+    if int(case_id) > MAX_ID:  # tampered: no case has it, and the database driver would refuse it
         return None
     return int(case_id), int(score)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from html import unescape
 from typing import Any, Literal
@@ -35,6 +36,17 @@ UNSUPPORTED = (
 )
 
 
+def storable(text: str) -> str:
+    """`text` without control characters (but line breaks and tabs) and lone surrogates.
+
+    PostgreSQL refuses a NUL in text (the message was lost with a 500), and no encoding can store a
+    lone surrogate; none of them means anything to a reader.
+    """
+    if text.isprintable():  # the usual case, answered in C
+        return text
+    return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cs"))
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One thing a user did.
@@ -54,6 +66,10 @@ class Incoming:
     text: str = ""
     language_hint: str | None = None
     key: str | None = None
+
+    def __post_init__(self) -> None:
+        # Here, where every channel hands its input to the core, so that no channel can forget it.
+        object.__setattr__(self, "text", storable(self.text))
 
 
 @dataclass(frozen=True)

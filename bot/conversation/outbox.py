@@ -12,16 +12,20 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.messages import Channel, Delivery, Reply
 from bot.storage.database import Database
-from bot.storage.models import OutboxEntry, User
+from bot.storage.models import OutboxEntry, ProcessedUpdate, User
 
 log = logging.getLogger(__name__)
 
+# `User.state` of the bare row that carries the "deleted" reply after /delete: the row (the last place
+# with the user's chat id) goes as soon as the reply is delivered.
+FORGOTTEN = "forgotten"
 LEASE = timedelta(seconds=30)
 POLL_INTERVAL = 1.0
 # A reply was sent but marking it delivered failed (the database is restarting): try again for a
@@ -59,6 +63,12 @@ async def enqueue(
     session.add_all(entries)
     await session.flush()
     return [_delivery(entry, user.external_id) for entry in entries]
+
+
+async def forget_update_keys(session: AsyncSession, user: User) -> None:
+    """/delete: the keys of the updates that the user's waiting or recent replies answer go too."""
+    answered = select(OutboxEntry.update_key).where(OutboxEntry.user_id == user.id)
+    await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.key.in_(answered)))
 
 
 def _delivery(entry: OutboxEntry, external_id: str) -> Delivery:
@@ -126,10 +136,20 @@ async def claim_pending(
 
 
 async def mark_delivered(database: Database, ids: Sequence[int]) -> None:
+    """Delivered; and a user who deleted their data is gone, with their outbox, once all is sent."""
     if not ids:
         return
     async with database.session() as session, session.begin():
         await session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(delivered_at=now()))
+        forgotten = await session.execute(
+            delete(User).where(
+                User.state == FORGOTTEN,
+                User.id.in_(select(OutboxEntry.user_id).where(OutboxEntry.id.in_(ids))),
+                ~exists().where(OutboxEntry.user_id == User.id, OutboxEntry.delivered_at.is_(None)),
+            )
+        )
+    if cast(CursorResult[Any], forgotten).rowcount:
+        await database.checkpoint()
 
 
 async def release(database: Database, ids: Sequence[int]) -> None:

@@ -408,6 +408,41 @@ def too_long(t: Texts, limit: int) -> Reply:
     )
 
 
+# --- limits -------------------------------------------------------------------------------------
+
+
+def _with_emergency_numbers(t: Texts, text: str) -> str:
+    """A refusal never withholds the emergency numbers (they are static: nothing to exhaust)."""
+    # Translators: added under every "too many messages" notice
+    return (
+        text + "\n\n🚨 " + t.gettext("In an emergency, call 112 (ambulance, fire brigade) or 110 (police).")
+    )
+
+
+def too_fast(t: Texts, seconds: int) -> Reply:
+    text = t.ngettext(
+        "You are sending messages faster than I can take them. Please wait {seconds} second, then send again.",
+        "You are sending messages faster than I can take them. Please wait {seconds} seconds, then send again.",
+        seconds,
+    ).format(seconds=seconds)
+    return reply(t, _with_emergency_numbers(t, text), kind="limit")
+
+
+def daily_limit(t: Texts) -> Reply:
+    text = t.gettext(
+        "You have sent very many messages today, so I am not storing or answering more of them until "
+        "tomorrow. Commands such as /delete still work."
+    )
+    return reply(t, _with_emergency_numbers(t, text), kind="limit")
+
+
+def case_limit(t: Texts) -> Reply:
+    text = t.gettext(
+        "Our team cannot take more requests from your connection right now. Please try again in an hour."
+    )
+    return reply(t, _with_emergency_numbers(t, text), kind="limit")
+
+
 def empty(t: Texts) -> Reply:
     return reply(t, t.gettext("Please write your question as text."), kind="empty")
 

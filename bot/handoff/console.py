@@ -34,7 +34,7 @@ from bot.handoff import cases, staff
 from bot.handoff.cases import OUTCOMES, CaseError, QueueFilter, aware
 from bot.i18n import normalize_language
 from bot.server.services import Services
-from bot.storage.models import StaffAccount
+from bot.storage.models import MAX_ID, StaffAccount
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ class Console:
     async def case_context(
         self, session: AsyncSession, login: Login, case_id: int, **extra: Any
     ) -> dict[str, Any]:
-        found = await cases.triage(session, case_id)
+        found = await cases.triage(session, existing_case_id(case_id))
         if found is None:
             raise HTTPException(404, "Diesen Fall gibt es nicht.")
         topics = sorted(
@@ -328,6 +328,13 @@ class Console:
             "draft": "",
             **extra,
         }
+
+
+def existing_case_id(case_id: int) -> int:
+    """`case_id`, or 404 when no case can have it."""
+    if not 1 <= case_id <= MAX_ID:
+        raise HTTPException(404, "Diesen Fall gibt es nicht.")
+    return case_id
 
 
 ACTIONS = ("claim", "release", "reply", "note", "close")
@@ -433,7 +440,7 @@ def staff_router(services: Services) -> APIRouter:
     async def canned(request: Request, case_id: int, topic: str = "") -> Response:
         async with database.session() as session:
             await console.login_of(request, session)
-            found = await cases.triage(session, case_id)
+            found = await cases.triage(session, existing_case_id(case_id))
         if found is None:
             raise HTTPException(404, "Diesen Fall gibt es nicht.")
         try:
@@ -449,7 +456,7 @@ def staff_router(services: Services) -> APIRouter:
             form = await request.form()
             text = str(form.get("text") or "")
             try:
-                await perform(session, who.account, case_id, action, form)
+                await perform(session, who.account, existing_case_id(case_id), action, form)
                 await session.commit()
             except CaseError as problem:
                 await session.rollback()

@@ -90,6 +90,9 @@ async def serve(settings: Settings, *, start_nlu: bool) -> None:
                 port=settings.web_port,
                 log_config=None,
                 access_log=False,
+                # X-Forwarded-For is believed only from TRUSTED_PROXIES (bot/web/guard.py), not from
+                # whatever uvicorn trusts by default (127.0.0.1).
+                proxy_headers=False,
             )
         )
         background = [

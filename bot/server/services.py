@@ -41,6 +41,7 @@ class Services:
             understander=understander,
             retention_days=settings.retention_days,
             staff_hours=parse_office_hours(settings.staff_hours),
+            messages_per_day=settings.user_messages_per_day,
         )
         return cls(settings, database, content, understander, conversation)
 

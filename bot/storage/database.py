@@ -20,9 +20,12 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not just unlinked: what /delete and the retention
+    # purge remove is gone from the file too (and from the WAL after `Database.checkpoint`).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     # With WAL, NORMAL survives a crash of the application (what the outbox guards against); only a
     # power cut can lose the newest commits. Production runs PostgreSQL.
@@ -49,14 +52,19 @@ SQLITE_POOL = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60.0, "pool_re
 
 def create_engine(url: str) -> AsyncEngine:
     ensure_sqlite_directory(url)
+    # hide_parameters: a failed statement's error (and so its log line) never shows the values bound
+    # to it, which are what people wrote.
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     parsed = make_url(url)
     in_memory = parsed.database in (None, "", ":memory:")
     engine = create_async_engine(
-        url, async_creator=sqlite.connector(parsed), **({} if in_memory else SQLITE_POOL)
+        url,
+        async_creator=sqlite.connector(parsed),
+        hide_parameters=True,
+        **({} if in_memory else SQLITE_POOL),
     )
-    event.listen(engine.sync_engine, "connect", _enable_sqlite_foreign_keys)
+    event.listen(engine.sync_engine, "connect", _configure_sqlite)
     return engine
 
 
@@ -77,6 +85,16 @@ class Database:
             raise DatabaseUnavailable(
                 f"cannot reach the database at {where} ({type(error).__name__}): start it or fix DATABASE_URL"
             ) from error
+
+    async def checkpoint(self) -> None:
+        """After a deletion: on SQLite, copy the write-ahead log into the database file and empty it,
+        so the deleted rows' old versions in the log go now, not at the next automatic checkpoint.
+        (PostgreSQL: the server's VACUUM reclaims them.)"""
+        if not is_sqlite(self.url):
+            return
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

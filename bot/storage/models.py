@@ -29,6 +29,11 @@ NAMING = {
 }
 
 
+# Ids are PostgreSQL `integer`s: a larger number (from a URL or a button) names no row, and the
+# database driver refuses to even look it up.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

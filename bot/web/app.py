@@ -10,12 +10,14 @@ from bot.channels.telegram import webhook_router
 from bot.handoff.console import staff_router
 from bot.server.services import Services
 from bot.web.chat import mount_chat
+from bot.web.guard import protect
 
 
 def create_web_app(services: Services) -> FastAPI:
     app = FastAPI(title="Wegweiser", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
-    mount_chat(app, services.conversation, services.database)  # the web chat at /
+    protect(app, services.settings)
+    mount_chat(app, services.conversation, services.database, services.settings)  # the web chat at /
     app.include_router(staff_router(services))  # the staff console under /staff
     app.include_router(webhook_router(services.settings))  # Telegram updates, in webhook mode only
 

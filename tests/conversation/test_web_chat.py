@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,17 +15,19 @@ from sqlalchemy import select
 from bot.conversation import outbox
 from bot.conversation.core import Conversation
 from bot.conversation.messages import Reply
+from bot.settings import Settings
 from bot.storage.models import User
-from bot.web.chat import mount_chat
+from bot.web.chat import SESSION_HEADER, mount_chat
+from bot.web.guard import protect
 from tests.support.browser import browser_context, page, serve_app  # noqa: F401
-
-SESSION = "0123456789abcdef-web"
 
 
 @pytest.fixture
-async def web_chat(conversation: Conversation) -> AsyncIterator[str]:
+async def web_chat(conversation: Conversation, content_dir: Path) -> AsyncIterator[str]:
     app = FastAPI()
-    mount_chat(app, conversation, conversation.database)
+    settings = Settings(CONTENT_DIR=content_dir)
+    mount_chat(app, conversation, conversation.database, settings)
+    protect(app, settings)  # as served: the page must work under its CSP
     async with serve_app(app) as url:
         yield url
 
@@ -32,8 +35,12 @@ async def web_chat(conversation: Conversation) -> AsyncIterator[str]:
 async def post(
     client: httpx.AsyncClient, kind: str, text: str, message_id: str | None = None
 ) -> httpx.Response:
-    body = {"session": SESSION, "id": message_id or uuid.uuid4().hex, "kind": kind, "text": text}
-    return await client.post("/api/chat/send", json=body, headers={"Accept-Language": "tr-TR,tr;q=0.9"})
+    """Send as the page does: with the session token the server gave (kept in the client's headers)."""
+    body = {"id": message_id or uuid.uuid4().hex, "kind": kind, "text": text}
+    response = await client.post("/api/chat/send", json=body, headers={"Accept-Language": "tr-TR,tr;q=0.9"})
+    if response.status_code == 200:
+        client.headers[SESSION_HEADER] = response.json()["session"]
+    return response
 
 
 async def test_the_api_runs_the_conversation(web_chat: str) -> None:
@@ -48,6 +55,7 @@ async def test_the_api_runs_the_conversation(web_chat: str) -> None:
 
 async def test_a_resent_message_is_answered_once(web_chat: str) -> None:
     async with httpx.AsyncClient(base_url=web_chat) as client:
+        await post(client, "command", "/start")
         first = (await post(client, "command", "/help", "f" * 32)).json()["replies"]
         again = (await post(client, "command", "/help", "f" * 32)).json()["replies"]
     assert len(first) == 1 and again == []
@@ -57,16 +65,17 @@ async def test_bad_requests_get_a_clear_error_and_change_nothing(
     web_chat: str, conversation: Conversation
 ) -> None:
     async with httpx.AsyncClient(base_url=web_chat) as client:
-        for body in (
-            {"session": "short", "id": uuid.uuid4().hex, "kind": "text", "text": "hallo"},
-            {"session": SESSION, "id": uuid.uuid4().hex, "kind": "sql", "text": "hallo"},
-            {"session": SESSION, "id": uuid.uuid4().hex, "kind": "text", "text": "x" * 20_001},
-            {"session": SESSION, "kind": "text", "text": "hallo"},
+        for body, headers in (
+            ({"id": uuid.uuid4().hex, "kind": "text", "text": "hallo"}, {SESSION_HEADER: "short"}),
+            ({"id": "short", "kind": "text", "text": "hallo"}, {}),
+            ({"id": uuid.uuid4().hex, "kind": "sql", "text": "hallo"}, {}),
+            ({"id": uuid.uuid4().hex, "kind": "text", "text": "x" * 20_001}, {}),
+            ({"kind": "text", "text": "hallo"}, {}),
         ):
-            response = await client.post("/api/chat/send", json=body)
+            response = await client.post("/api/chat/send", json=body, headers=headers)
             assert response.status_code == 422, body
         assert (
-            await client.get("/api/chat/updates", params={"session": "'; DROP TABLE users;--"})
+            await client.get("/api/chat/updates", headers={SESSION_HEADER: "'; DROP TABLE users;--"})
         ).status_code == 422
     async with conversation.database.session() as session:
         assert (await session.execute(select(User))).first() is None
@@ -76,11 +85,37 @@ async def test_staff_replies_arrive_by_polling(web_chat: str, conversation: Conv
     async with httpx.AsyncClient(base_url=web_chat) as client:
         await post(client, "command", "/human")
         async with conversation.database.session() as session, session.begin():
-            user = (await session.execute(select(User).where(User.external_id == SESSION))).scalar_one()
+            user = (await session.execute(select(User).where(User.channel == "web"))).scalar_one()
             await outbox.enqueue(session, user, [Reply(text="Hallo, hier ist Frau K.", kind="staff")])
-        first = (await client.get("/api/chat/updates", params={"session": SESSION})).json()["replies"]
-        second = (await client.get("/api/chat/updates", params={"session": SESSION})).json()["replies"]
+        first = (await client.get("/api/chat/updates")).json()["replies"]
+        second = (await client.get("/api/chat/updates")).json()["replies"]
     assert [r["text"] for r in first] == ["Hallo, hier ist Frau K."] and second == []
+
+
+async def test_the_session_token_comes_from_the_server_and_never_goes_in_a_url(
+    web_chat: str, conversation: Conversation
+) -> None:
+    async with httpx.AsyncClient(base_url=web_chat) as client:
+        first = await post(client, "command", "/human")
+        token = first.json()["session"]
+        assert len(token) == 43 and client.headers[SESSION_HEADER] == token
+        # A token the server never issued is replaced by one it does, so a client cannot pick its id.
+        chosen = "x" * 43
+        other = await client.post(
+            "/api/chat/send",
+            json={"id": uuid.uuid4().hex, "kind": "command", "text": "/help"},
+            headers={SESSION_HEADER: chosen},
+        )
+        assert other.json()["session"] not in (chosen, token)
+        async with conversation.database.session() as session, session.begin():
+            user = (await session.execute(select(User).where(User.external_id == token))).scalar_one()
+            await outbox.enqueue(session, user, [Reply(text="Hallo, hier ist Frau K.", kind="staff")])
+        # The query parameter of before reads nothing any more; the header does.
+        del client.headers[SESSION_HEADER]
+        in_url = await client.get("/api/chat/updates", params={"session": token})
+        assert in_url.status_code == 401
+        in_header = await client.get("/api/chat/updates", headers={SESSION_HEADER: token})
+    assert [r["text"] for r in in_header.json()["replies"]] == ["Hallo, hier ist Frau K."]
 
 
 @pytest.mark.browser

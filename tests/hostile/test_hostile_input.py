@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot.content.loader import check
 from bot.conversation.messages import MAX_ACTION_BYTES, Incoming
+from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.database import Database
 from bot.web.chat import mount_chat
@@ -51,6 +52,7 @@ class Harness:
             lambda: datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
             retention_days=30,
         )
+        self.settings = Settings(CONTENT_DIR=tmp / "content")
         self.sent = 0
 
     def handle(self, kind: str, text: str) -> list[str]:
@@ -122,7 +124,7 @@ def test_any_web_chat_request_gets_an_answer_or_a_clear_error(
     harness: Harness, body: dict[str, object]
 ) -> None:
     app = FastAPI()
-    mount_chat(app, harness.conversation, harness.database)
+    mount_chat(app, harness.conversation, harness.database, harness.settings)
 
     async def send() -> httpx.Response:
         async with httpx.AsyncClient(

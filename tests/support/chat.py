@@ -28,6 +28,7 @@ def build_conversation(
     clock: Callable[[], datetime] = lambda: TUESDAY_MORNING,
     *,
     retention_days: int = 90,
+    messages_per_day: int = 300,
 ) -> Conversation:
     """The real core on the given content, understanding from the matcher (no Rasa needed)."""
     store = ContentStore(content_dir)
@@ -37,6 +38,7 @@ def build_conversation(
         understander=Understander.build(store.current, rasa_url=None),
         retention_days=retention_days,
         staff_hours=parse_office_hours("mon-fri 09:00-16:00"),
+        messages_per_day=messages_per_day,
         clock=clock,
     )
 

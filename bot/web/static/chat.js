@@ -11,8 +11,19 @@
     return crypto.randomUUID ? crypto.randomUUID()
       : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
   }
-  let session = localStorage.getItem("wegweiser-session");
-  if (!session) { session = newId(); localStorage.setItem("wegweiser-session", session); }
+  // The server issues the session token with its first answer; it travels in a header, never in a URL.
+  const TOKEN_KEY = "wegweiser-token";
+  const TOKEN_HEADER = "X-Chat-Session";
+  localStorage.removeItem("wegweiser-session");  // the id of before went in URLs: no longer accepted
+  localStorage.removeItem("wegweiser-started");
+  let token = localStorage.getItem(TOKEN_KEY);
+  const firstVisit = !token;
+
+  function headers() {
+    const sent = { "Content-Type": "application/json" };
+    if (token) sent[TOKEN_HEADER] = token;
+    return sent;
+  }
 
   // Build DOM from the reply markup without ever running it: unknown tags become their text.
   function render(html, into) {
@@ -75,29 +86,35 @@
   }
 
   async function post(body, attempt) {
-    const response = await fetch("/api/chat/send", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-    });
+    const response = await fetch("/api/chat/send", { method: "POST", headers: headers(), body: JSON.stringify(body) });
     if (response.status >= 500 && attempt < 3) {  // same message id: the server answers it only once
       await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
       return post(body, attempt + 1);
     }
-    if (!response.ok) throw new Error("HTTP " + response.status);
-    return response.json();
+    // 429: too many messages; the answer says when to send again (and the emergency numbers).
+    if (!response.ok && response.status !== 429) throw new Error("HTTP " + response.status);
+    const data = await response.json();
+    if (data.session && data.session !== token) { token = data.session; localStorage.setItem(TOKEN_KEY, token); }
+    return data;
   }
 
-  async function send(kind, text, shown) {
+  // One message at a time, in order: the first one's answer brings the token the next one sends.
+  let sending = Promise.resolve();
+  function send(kind, text, shown) {
     showMine(shown === undefined ? text : shown);
-    try {
-      const data = await post({ session, id: newId(), kind, text }, 0);
-      data.replies.forEach(show);
-    } catch (e) { showError(); }
+    sending = sending.then(async () => {
+      try {
+        (await post({ id: newId(), kind, text }, 0)).replies.forEach(show);
+      } catch (e) { showError(); }
+    });
   }
 
   async function poll() {
     try {
-      const response = await fetch("/api/chat/updates?session=" + encodeURIComponent(session));
-      if (response.ok) (await response.json()).replies.forEach(show);
+      if (token) {
+        const response = await fetch("/api/chat/updates", { headers: { [TOKEN_HEADER]: token } });
+        if (response.ok) (await response.json()).replies.forEach(show);
+      }
     } catch (e) { /* offline for a moment: the next poll catches up, nothing is lost */ }
     setTimeout(poll, POLL_MS);
   }
@@ -113,9 +130,6 @@
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
 
-  if (!localStorage.getItem("wegweiser-started")) {
-    localStorage.setItem("wegweiser-started", "1");
-    send("command", "/start", "👋");
-  }
+  if (firstVisit) send("command", "/start", "👋");
   setTimeout(poll, POLL_MS);
 })();
