@@ -1,8 +1,9 @@
 """The staff console under /staff: server-rendered pages (Jinja2, autoescaped) and a little plain JS.
 
 Sessions are signed cookies (itsdangerous, keyed by SECRET_KEY) that carry the account id, the
-account's session epoch (raised at logout, so an old cookie stops working) and the CSRF token every
-POST must repeat. Every page and action but the login page and the two static files refuses an
+account's random session secret (replaced at logout and password change, so an old cookie stops
+working, and never shared with another account, even one that gets a removed account's id) and the
+CSRF token every POST must repeat. Every page and action but the login page and the two static files refuses an
 anonymous request: a page view is redirected to the login, anything else gets 401. The queue and
 the open case poll small fragments every second, so new cases and messages show up without reload.
 """
@@ -228,11 +229,11 @@ class Console:
             raise self.refuse(request)
         try:
             data = self.sessions.loads(cookie, max_age=int(SESSION_MAX_AGE.total_seconds()))
-            staff_id, epoch, csrf = int(data["id"]), int(data["epoch"]), str(data["csrf"])
+            staff_id, secret, csrf = int(data["id"]), str(data["secret"]), str(data["csrf"])
         except (BadSignature, KeyError, TypeError, ValueError):
             raise self.refuse(request) from None
         account = await session.get(StaffAccount, staff_id, populate_existing=True)
-        if account is None or account.session_epoch != epoch:
+        if account is None or not hmac.compare_digest(account.session_secret.encode(), secret.encode()):
             raise self.refuse(request)
         if request.method == "POST":
             sent = request.headers.get(CSRF_HEADER) or str((await request.form()).get("csrf") or "")
@@ -242,7 +243,7 @@ class Console:
 
     def start_session(self, request: Request, response: Response, account: StaffAccount) -> None:
         token = self.sessions.dumps(
-            {"id": account.id, "epoch": account.session_epoch, "csrf": secrets.token_urlsafe(32)}
+            {"id": account.id, "secret": account.session_secret, "csrf": secrets.token_urlsafe(32)}
         )
         self._cookie(request, response, SESSION_COOKIE, token, SESSION_MAX_AGE)
         response.delete_cookie(LOGIN_COOKIE, path=PREFIX)

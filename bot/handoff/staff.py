@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import LANGUAGES
-from bot.storage.models import AuditEntry, Case, CaseEvent, StaffAccount
+from bot.storage.models import AuditEntry, Case, CaseEvent, StaffAccount, new_session_secret
 
 ROLES = ("staff", "editor", "admin")
 Role = Literal["staff", "editor", "admin"]
@@ -123,7 +123,7 @@ async def set_password(session: AsyncSession, username: str, password: str) -> N
         raise StaffError(f"there is no staff account {username!r}")
     account.password_hash = hash_password(password)
     account.failed_logins, account.locked_until = 0, None
-    account.session_epoch += 1
+    account.session_secret = new_session_secret()
     await audit(session, None, "staff_password", f"staff:{username}", actor="cli")
 
 
@@ -184,9 +184,7 @@ async def authenticate(
 async def end_sessions(session: AsyncSession, account: StaffAccount) -> None:
     """Logout: every cookie issued so far for this account stops working."""
     await session.execute(
-        update(StaffAccount)
-        .where(StaffAccount.id == account.id)
-        .values(session_epoch=StaffAccount.session_epoch + 1)
+        update(StaffAccount).where(StaffAccount.id == account.id).values(session_secret=new_session_secret())
     )
     await audit(session, account, "logout", f"staff:{account.username}")
 

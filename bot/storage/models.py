@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -31,6 +32,10 @@ NAMING = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_session_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class Base(DeclarativeBase):
@@ -149,8 +154,10 @@ class StaffAccount(Base):
     languages: Mapped[str] = mapped_column(String(128), default="")  # comma-separated language codes
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
-    # Raised at logout and password change: every session cookie signed with an older value is void.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Every session cookie carries it; a new one at logout and password change voids the cookies issued
+    # so far. Random, never reused: SQLite gives a removed account's id to the next one, and a cookie
+    # bound to the id alone would log in as that next account.
+    session_secret: Mapped[str] = mapped_column(String(64), default=new_session_secret)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

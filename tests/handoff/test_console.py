@@ -347,3 +347,23 @@ def test_without_secret_key_one_key_per_process_is_generated_and_logged(
         assert console.secret_key(unset) == first and len(first) >= 32  # type: ignore[arg-type]
         assert console.secret_key(configured) == "k" * 40  # type: ignore[arg-type]
     assert sum("SECRET_KEY is not set" in record.getMessage() for record in caplog.records) == 1
+
+
+async def test_a_removed_accounts_cookie_does_not_open_the_next_accounts_session(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await add_staff(database, "anna", role="admin")
+    await add_staff(database, "dave", role="staff")
+    await logged_in(client, "dave")
+    daves_cookie = client.cookies.get("wegweiser_staff")
+    assert daves_cookie and (await client.get("/staff/audit")).status_code == 403
+
+    # dave leaves; erin, an admin, is added next (SQLite hands her dave's row id).
+    async with database.session() as session, session.begin():
+        await staff.remove_account(session, "dave")
+    await add_staff(database, "erin", role="admin")
+
+    client.cookies.clear()
+    client.cookies.set("wegweiser_staff", daves_cookie, path="/staff")
+    assert (await client.get("/staff/audit")).status_code == 303  # to the login, not erin's audit log
+    assert (await client.get("/staff/queue", headers={"X-Console-Fetch": "1"})).status_code == 401
