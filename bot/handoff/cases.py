@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import ContentBase
@@ -166,28 +167,67 @@ class QueueItem:
     waiting_for_staff: bool  # the user wrote after the last staff reply
 
 
-async def queue(session: AsyncSession, filters: QueueFilter, *, limit: int = 200) -> list[QueueItem]:
-    """Urgent first, then longest waiting."""
-    query = (
-        select(Case, StaffAccount.username)
-        .outerjoin(StaffAccount, StaffAccount.id == Case.claimed_by)
-        .where(Case.status.in_(STATUS_FILTERS[filters.status]))
-        .order_by(Case.urgent.desc(), Case.opened_at, Case.id)
-        .limit(limit)
-    )
+QUEUE_PAGE_SIZE = 50
+# Every open urgent case is on the first page, however many other cases wait: a flood of cases must
+# not push a real urgent one out of view. Past this many the first page would be too heavy to reload
+# every second; the totals and the flood banner still say how many there are.
+PINNED_URGENT_MAX = 500
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    total: int  # cases in the selection
+    urgent: int  # open or claimed urgent cases in the selection, all of them on the first page
+    page: int  # 1-based
+    pages: int
+
+
+def _selection(filters: QueueFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Case.status.in_(STATUS_FILTERS[filters.status])]
     if filters.language:
-        query = query.where(
+        conditions.append(
             or_(
                 Case.language == filters.language,
                 Case.language.startswith(f"{filters.language}-", autoescape=True),
             )
         )
     if filters.region:
-        query = query.where(Case.region == filters.region)
+        conditions.append(Case.region == filters.region)
     if filters.urgency:
-        query = query.where(Case.urgent.is_(filters.urgency == "urgent"))
+        conditions.append(Case.urgent.is_(filters.urgency == "urgent"))
+    return conditions
+
+
+async def queue(
+    session: AsyncSession, filters: QueueFilter, *, page: int = 1, page_size: int = QUEUE_PAGE_SIZE
+) -> QueuePage:
+    """One page of the selection: open urgent cases first, then longest waiting. The first page
+    holds every open urgent case (up to PINNED_URGENT_MAX) and fills up to `page_size` with others."""
+    selection = _selection(filters)
+    pinned = and_(Case.urgent.is_(True), Case.status.in_(ACTIVE))
+    total, urgent = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(when((pinned, 1), else_=0)), 0))
+            .select_from(Case)
+            .where(*selection)
+        )
+    ).one()
+    first_page = max(page_size, min(urgent, PINNED_URGENT_MAX))
+    pages = 1 + -(-max(0, total - first_page) // page_size)
+    page = min(max(page, 1), pages)
+    query = (
+        select(Case, StaffAccount.username)
+        .outerjoin(StaffAccount, StaffAccount.id == Case.claimed_by)
+        .where(*selection)
+        .order_by(when((pinned, 0), else_=1), Case.urgent.desc(), Case.opened_at, Case.id)
+    )
+    if page == 1:
+        query = query.limit(first_page)
+    else:
+        query = query.offset(first_page + (page - 2) * page_size).limit(page_size)
     rows = (await session.execute(query)).all()
-    ids = [case.id for case, _ in rows]
+    ids = [found.id for found, _ in rows]
     last_user: dict[int, str] = {}
     waiting: dict[int, bool] = {}
     if ids:
@@ -200,10 +240,47 @@ async def queue(session: AsyncSession, filters: QueueFilter, *, limit: int = 200
             if kind == "user_message":
                 last_user[case_id] = text
             waiting[case_id] = kind == "user_message"
-    return [
-        QueueItem(case, username, last_user.get(case.id), waiting.get(case.id, case.status == "open"))
-        for case, username in rows
+    items = [
+        QueueItem(found, username, last_user.get(found.id), waiting.get(found.id, found.status == "open"))
+        for found, username in rows
     ]
+    return QueuePage(items, total, urgent, page, pages)
+
+
+# Many more cases than usual in a short time: the console says so (see `recent_cases`).
+FLOOD_WINDOW = timedelta(minutes=10)
+FLOOD_THRESHOLD = 20
+
+
+@dataclass(frozen=True)
+class RecentCases:
+    """Cases opened within FLOOD_WINDOW, whatever the queue's filters."""
+
+    minutes: int
+    opened: int
+    urgent: int
+    web: int  # of them from the web chat, where anyone can open sessions by the hundred
+
+    @property
+    def flood(self) -> bool:
+        return self.opened >= FLOOD_THRESHOLD
+
+
+async def recent_cases(session: AsyncSession, *, now: datetime | None = None) -> RecentCases:
+    since = (now or datetime.now(UTC)) - FLOOD_WINDOW
+    opened, urgent, web = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(when((Case.urgent.is_(True), 1), else_=0)), 0),
+                func.coalesce(func.sum(when((User.channel == "web", 1), else_=0)), 0),
+            )
+            .select_from(Case)
+            .outerjoin(User, User.id == Case.user_id)
+            .where(Case.opened_at >= since)
+        )
+    ).one()
+    return RecentCases(int(FLOOD_WINDOW.total_seconds()) // 60, opened, urgent, web)
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,11 @@ def language_name(tag: str | None) -> str:
     return _german_language_names()[code]
 
 
+def page_number(text: str) -> int:
+    """A page number from a query parameter; anything else is the first page."""
+    return int(text) if text.isdigit() and len(text) <= 6 else 1
+
+
 @dataclass(frozen=True)
 class Login:
     """The staff member behind a request and their session's CSRF token.
@@ -293,15 +298,21 @@ class Console:
             params.get("region", ""),
             params.get("urgency", ""),
         )
-        items = await cases.queue(session, filters)
-        query = urlencode(
-            {k: v for k, v in vars(filters).items() if v and not (k == "status" and v == "active")}
-        )
+        found = await cases.queue(session, filters, page=page_number(params.get("page", "")))
+        chosen = {k: v for k, v in vars(filters).items() if v and not (k == "status" and v == "active")}
+
+        def query(page: int) -> str:
+            return urlencode({**chosen, **({"page": page} if page > 1 else {})})
+
         return {
             **self.common(login),
             "filters": filters,
-            "items": items,
-            "query": query,
+            "queue": found,
+            "items": found.items,
+            "query": query(found.page),
+            "page_query": query,
+            "recent": await cases.recent_cases(session),
+            "page_size": cases.QUEUE_PAGE_SIZE,
             "status_filters": STATUS_FILTER_NAMES,
             "languages": [(code, language_name(code)) for code in LANGUAGES],
             "regions": [(region.id, region.name) for region in self.content.regions],

@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -52,8 +53,15 @@ async def add_staff(
         return await staff.create_account(session, username, PASSWORD, role=role, languages=languages)
 
 
-async def add_case(
+async def add_case(database: Database, **details: Any) -> Case:
+    """A user and their case, as the conversation core leaves them (`add_cases` says what can vary)."""
+    [case] = await add_cases(database, 1, **details)
+    return case
+
+
+async def add_cases(
     database: Database,
+    count: int,
     *,
     said: Sequence[str] = ("Ich brauche Hilfe bei der Anmeldung",),
     language: str = "uk-UA",
@@ -63,23 +71,31 @@ async def add_case(
     channel: str = "telegram",
     external_id: str | None = None,
     opened_at: datetime | None = None,
-) -> Case:
-    """A user and their case, as the conversation core leaves them."""
+) -> list[Case]:
+    """`count` users and a case each, in one unit of work (as many visitors writing at once)."""
+    made = []
     async with database.session() as session, session.begin():
-        user = User(
-            channel=channel,
-            external_id=external_id or f"{channel}-{datetime.now(UTC).timestamp()}",
-            language=language,
-            region=region,
-        )
-        session.add(user)
-        await session.flush()
-        case = await cases.open_case(
-            session, user, reason="urgent" if urgent else "asked", urgent=urgent, topics=topics, now=opened_at
-        )
-        for text in said:
-            await cases.add_event(session, case, "user_message", text)
-        return case
+        for n in range(count):
+            user = User(
+                channel=channel,
+                external_id=external_id or f"{channel}-{n}-{datetime.now(UTC).timestamp()}",
+                language=language,
+                region=region,
+            )
+            session.add(user)
+            await session.flush()
+            case = await cases.open_case(
+                session,
+                user,
+                reason="urgent" if urgent else "asked",
+                urgent=urgent,
+                topics=topics,
+                now=opened_at,
+            )
+            for text in said:
+                await cases.add_event(session, case, "user_message", text)
+            made.append(case)
+    return made
 
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')

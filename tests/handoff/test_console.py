@@ -17,7 +17,7 @@ from bot.handoff.console import staff_router
 from bot.server.services import Services
 from bot.storage.database import Database
 from bot.storage.models import AuditEntry, Case, CaseEvent, Message, OutboxEntry, StaffAccount, User
-from tests.handoff.conftest import PASSWORD, add_case, add_staff, log_in, logged_in
+from tests.handoff.conftest import PASSWORD, add_case, add_cases, add_staff, log_in, logged_in
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -367,3 +367,56 @@ async def test_a_removed_accounts_cookie_does_not_open_the_next_accounts_session
     client.cookies.set("wegweiser_staff", daves_cookie, path="/staff")
     assert (await client.get("/staff/audit")).status_code == 303  # to the login, not erin's audit log
     assert (await client.get("/staff/queue", headers={"X-Console-Fetch": "1"})).status_code == 401
+
+
+async def test_a_flood_of_urgent_cases_neither_hides_a_real_one_nor_goes_unnoticed(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await add_staff(database)
+    # 205 scripted web chat sessions, each with a violence message, a few minutes before …
+    await add_cases(
+        database,
+        205,
+        said=("Er schlägt mich",),
+        urgent=True,
+        channel="web",
+        opened_at=datetime.now(UTC) - timedelta(minutes=3),
+    )
+    # … then a person who really needs help.
+    real = await add_case(database, said=("Bitte helfen Sie, mein Kind ist verletzt",), urgent=True)
+    await logged_in(client)
+
+    for page in (
+        await client.get("/staff"),
+        await client.get("/staff/queue", headers={"X-Console-Fetch": "1"}),
+    ):
+        assert f'data-case="{real.id}"' in page.text
+        assert "206 Fälle in dieser Auswahl, davon 206 dringend und offen" in page.text
+        assert (
+            "Auffällig viele neue Fälle: 206 in den letzten 10 Minuten (206 dringend, 205 aus dem Web-Chat)"
+            in page.text
+        )
+    # On a quiet day there is no banner.
+    async with database.session() as session, session.begin():
+        await session.execute(update(Case).values(opened_at=datetime.now(UTC) - timedelta(hours=1)))
+    quiet = await client.get("/staff")
+    assert "Auffällig" not in quiet.text and "neu in den letzten 10 Minuten: 0" in quiet.text
+
+
+async def test_the_queue_pages_over_http(client: httpx.AsyncClient, database: Database) -> None:
+    await add_staff(database)
+    await add_cases(database, 60, language="ar")
+    await logged_in(client)
+
+    def shown(html: str) -> list[str]:
+        return re.findall(r'data-case="(\d+)"', html)
+
+    first = await client.get("/staff", params={"language": "ar"})
+    assert len(shown(first.text)) == 50 and "Seite 1 von 2" in first.text
+    assert 'href="/staff?language=ar&amp;page=2" rel="next"' in first.text
+    second = await client.get("/staff", params={"language": "ar", "page": "2"})
+    assert len(shown(second.text)) == 10 and not set(shown(first.text)) & set(shown(second.text))
+    assert 'data-poll="/staff/queue?language=ar&amp;page=2"' in second.text  # it keeps its page
+    for hostile in ("abc", "-1", "0", "99999999999999999999", "2' OR 1=1"):
+        page = await client.get("/staff", params={"page": hostile})
+        assert page.status_code == 200 and len(shown(page.text)) in (10, 50), hostile
