@@ -199,6 +199,40 @@ def _selection(filters: QueueFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+# The queue shows a line of each case's last message: this much is loaded of it.
+PREVIEW_LENGTH = 200
+
+
+async def _latest_events(
+    session: AsyncSession, case_ids: Sequence[int]
+) -> dict[int, tuple[str | None, int | None, int | None]]:
+    """Per case: the start of the user's last message, its id and the last staff reply's id. One row
+    per case, however long its thread (the queue is reloaded every second)."""
+    if not case_ids:
+        return {}
+    last = (
+        select(
+            CaseEvent.case_id,
+            func.max(when((CaseEvent.kind == "user_message", CaseEvent.id))).label("user_event"),
+            func.max(when((CaseEvent.kind == "staff_reply", CaseEvent.id))).label("staff_event"),
+        )
+        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind.in_(("user_message", "staff_reply")))
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            last.c.case_id,
+            func.substr(CaseEvent.text, 1, PREVIEW_LENGTH),
+            last.c.user_event,
+            last.c.staff_event,
+        )
+        .select_from(last)
+        .outerjoin(CaseEvent, CaseEvent.id == last.c.user_event)
+    )
+    return {case_id: (text, user_event, staff_event) for case_id, text, user_event, staff_event in rows.all()}
+
+
 async def queue(
     session: AsyncSession, filters: QueueFilter, *, page: int = 1, page_size: int = QUEUE_PAGE_SIZE
 ) -> QueuePage:
@@ -227,23 +261,16 @@ async def queue(
     else:
         query = query.offset(first_page + (page - 2) * page_size).limit(page_size)
     rows = (await session.execute(query)).all()
-    ids = [found.id for found, _ in rows]
-    last_user: dict[int, str] = {}
-    waiting: dict[int, bool] = {}
-    if ids:
-        events = await session.execute(
-            select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.text)
-            .where(CaseEvent.case_id.in_(ids), CaseEvent.kind.in_(("user_message", "staff_reply")))
-            .order_by(CaseEvent.id)
+    latest = await _latest_events(session, [found.id for found, _ in rows])
+    items = []
+    for found, username in rows:
+        last_user_message, last_user_id, last_staff_id = latest.get(found.id, (None, None, None))
+        waiting = (
+            found.status == "open"
+            if last_user_id is None and last_staff_id is None
+            else ((last_user_id or 0) > (last_staff_id or 0))
         )
-        for case_id, kind, text in events.all():
-            if kind == "user_message":
-                last_user[case_id] = text
-            waiting[case_id] = kind == "user_message"
-    items = [
-        QueueItem(found, username, last_user.get(found.id), waiting.get(found.id, found.status == "open"))
-        for found, username in rows
-    ]
+        items.append(QueueItem(found, username, last_user_message, waiting))
     return QueuePage(items, total, urgent, page, pages)
 
 
@@ -285,10 +312,17 @@ async def recent_cases(session: AsyncSession, *, now: datetime | None = None) ->
 
 @dataclass(frozen=True)
 class ThreadEntry:
+    id: int
     kind: str  # user_message | bot_answer | staff_reply | note | status
     text: str
     author: str | None
     created_at: datetime
+
+
+# The case page shows this many entries of the thread (the newest, or those before `before`) and
+# says how many older ones there are: one visitor can write thousands of messages into a case, and
+# the page is reloaded every second.
+THREAD_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -298,11 +332,13 @@ class Triage:
     case: Case
     user: User | None  # None once the user deleted their data
     claimed_by: str | None
-    thread: list[ThreadEntry]
+    thread: list[ThreadEntry]  # oldest first: the newest THREAD_PAGE, or the page before `before`
+    older: int  # entries before the first one in `thread`
+    before: int | None  # the page asked for: entries before this id (None: the newest)
     history: list[Message]  # the conversation with the bot, oldest first
 
 
-async def triage(session: AsyncSession, case_id: int) -> Triage | None:
+async def triage(session: AsyncSession, case_id: int, *, before: int | None = None) -> Triage | None:
     case = await session.get(Case, case_id, populate_existing=True)
     if case is None:
         return None
@@ -313,17 +349,29 @@ async def triage(session: AsyncSession, case_id: int) -> Triage | None:
             await session.execute(select(StaffAccount.id, StaffAccount.username))
         ).all()
     }
-    events = (
-        (await session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
-        .scalars()
-        .all()
+    of_case = select(CaseEvent).where(CaseEvent.case_id == case.id)
+    if before is not None:
+        of_case = of_case.where(CaseEvent.id < before)
+    newest_first = (
+        (await session.execute(of_case.order_by(CaseEvent.id.desc()).limit(THREAD_PAGE))).scalars().all()
     )
     thread = [
         ThreadEntry(
-            event.kind, event.text, names.get(event.author_id) if event.author_id else None, event.created_at
+            event.id,
+            event.kind,
+            event.text,
+            names.get(event.author_id) if event.author_id else None,
+            event.created_at,
         )
-        for event in events
+        for event in reversed(newest_first)
     ]
+    older = 0
+    if len(newest_first) == THREAD_PAGE:
+        older = (
+            await session.execute(
+                select(func.count()).where(CaseEvent.case_id == case.id, CaseEvent.id < thread[0].id)
+            )
+        ).scalar_one()
     history: list[Message] = []
     if user is not None:
         recent = await session.execute(
@@ -334,7 +382,7 @@ async def triage(session: AsyncSession, case_id: int) -> Triage | None:
         )
         history = list(reversed(recent.scalars().all()))
     claimed_by = names.get(case.claimed_by) if case.claimed_by else None
-    return Triage(case, user, claimed_by, thread, history)
+    return Triage(case, user, claimed_by, thread, older, before, history)
 
 
 async def claim_case(

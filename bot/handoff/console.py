@@ -319,9 +319,9 @@ class Console:
         }
 
     async def case_context(
-        self, session: AsyncSession, login: Login, case_id: int, **extra: Any
+        self, session: AsyncSession, login: Login, case_id: int, before: str = "", **extra: Any
     ) -> dict[str, Any]:
-        found = await cases.triage(session, case_id)
+        found = await cases.triage(session, case_id, before=int(before) if before.isdigit() else None)
         if found is None:
             raise HTTPException(404, "Diesen Fall gibt es nicht.")
         topics = sorted(
@@ -430,16 +430,18 @@ def staff_router(services: Services) -> APIRouter:
             return console.render("_queue_rows.html", **await console.queue_context(session, who, request))
 
     @router.get("/cases/{case_id}")
-    async def case_page(request: Request, case_id: int) -> Response:
+    async def case_page(request: Request, case_id: int, before: str = "") -> Response:
         async with database.session() as session:
             who = await console.login_of(request, session)
-            return console.render("case.html", **await console.case_context(session, who, case_id))
+            return console.render("case.html", **await console.case_context(session, who, case_id, before))
 
     @router.get("/cases/{case_id}/live")
-    async def case_live(request: Request, case_id: int) -> Response:
+    async def case_live(request: Request, case_id: int, before: str = "") -> Response:
         async with database.session() as session:
             who = await console.login_of(request, session)
-            return console.render("_case_live.html", **await console.case_context(session, who, case_id))
+            return console.render(
+                "_case_live.html", **await console.case_context(session, who, case_id, before)
+            )
 
     @router.get("/cases/{case_id}/canned")
     async def canned(request: Request, case_id: int, topic: str = "") -> Response:

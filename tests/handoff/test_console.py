@@ -12,12 +12,20 @@ from fastapi.routing import APIRoute
 from sqlalchemy import func, select, update
 
 from bot.conversation.messages import Reply
-from bot.handoff import staff
+from bot.handoff import cases, staff
 from bot.handoff.console import staff_router
 from bot.server.services import Services
 from bot.storage.database import Database
 from bot.storage.models import AuditEntry, Case, CaseEvent, Message, OutboxEntry, StaffAccount, User
-from tests.handoff.conftest import PASSWORD, add_case, add_cases, add_staff, log_in, logged_in
+from tests.handoff.conftest import (
+    PASSWORD,
+    add_case,
+    add_cases,
+    add_staff,
+    loaded_from_database,
+    log_in,
+    logged_in,
+)
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -420,3 +428,35 @@ async def test_the_queue_pages_over_http(client: httpx.AsyncClient, database: Da
     for hostile in ("abc", "-1", "0", "99999999999999999999", "2' OR 1=1"):
         page = await client.get("/staff", params={"page": hostile})
         assert page.status_code == 200 and len(shown(page.text)) in (10, 50), hostile
+
+
+async def test_two_thousand_messages_in_a_case_do_not_weigh_down_the_queue_or_the_case_page(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await add_staff(database)
+    case = await add_case(database, said=())
+    async with database.session() as session, session.begin():
+        session.add_all(
+            CaseEvent(case_id=case.id, kind="user_message", text=f"Nachricht {n:04} " + "x" * 4000)
+            for n in range(2000)
+        )
+    await logged_in(client)
+
+    with loaded_from_database() as queue_load:
+        queue = await client.get("/staff/queue", headers={"X-Console-Fetch": "1"})
+    assert "Nachricht 1999" in queue.text
+    assert queue_load.chars < 1000  # the start of the last message, not 8 MB of thread
+
+    with loaded_from_database() as case_load:
+        page = await client.get(f"/staff/cases/{case.id}/live", headers={"X-Console-Fetch": "1"})
+    assert "Nachricht 1999" in page.text and "Nachricht 1949" not in page.text
+    assert page.text.count('class="entry kind-user_message"') == cases.THREAD_PAGE
+    assert len(page.content) < 300_000 and case_load.chars < 300_000
+    assert "1950 ältere Einträge" in page.text
+
+    older_link = re.search(r'href="(/staff/cases/\d+\?before=\d+)">ältere laden', page.text)
+    assert older_link
+    older = await client.get(older_link.group(1))
+    assert "Nachricht 1949" in older.text and "Nachricht 1950" not in older.text
+    assert "1900 ältere Einträge" in older.text and "zu den neuesten Einträgen" in older.text
+    assert f'data-poll="/staff/cases/{case.id}/live?before=' in older.text
