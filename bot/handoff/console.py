@@ -396,8 +396,15 @@ def staff_router(services: Services) -> APIRouter:
                 request, "Das Formular war abgelaufen. Bitte noch einmal anmelden.", 403
             )
         username, password = str(form.get("username") or ""), str(form.get("password") or "")
-        async with database.session() as session, session.begin():
-            result = await staff.authenticate(session, username[:64], password[:1024])
+        client = request.client.host if request.client else "unknown"
+        result = await staff.authenticate(database, username[:64], password[:1024], client=client)
+        if result.retry_after:
+            message = (
+                f"Zu viele Anmeldeversuche. Bitte in {result.retry_after} Sekunden noch einmal versuchen."
+            )
+            refused = console.login_page(request, message, 429)
+            refused.headers["Retry-After"] = str(result.retry_after)
+            return refused
         if result.account is None:
             if result.locked_until is not None:
                 message = f"Zu viele Fehlversuche: die Anmeldung ist bis {local_time(result.locked_until)} gesperrt."

@@ -161,6 +161,17 @@ class StaffAccount(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LoginAttempt(Base):
+    """Staff console login attempts not yet cleared by a successful login, per client address
+    ("client:203.0.113.5"), so that the next attempt can be made to wait (bot/handoff/staff.py)."""
+
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Case(Base):
     """A hand-off to staff."""
 

@@ -9,14 +9,23 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from bot.conversation.messages import Reply
 from bot.handoff import cases, staff
 from bot.handoff.console import staff_router
 from bot.server.services import Services
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry, Case, CaseEvent, Message, OutboxEntry, StaffAccount, User
+from bot.storage.models import (
+    AuditEntry,
+    Case,
+    CaseEvent,
+    LoginAttempt,
+    Message,
+    OutboxEntry,
+    StaffAccount,
+    User,
+)
 from tests.handoff.conftest import (
     PASSWORD,
     add_case,
@@ -109,6 +118,8 @@ async def test_lockout_after_repeated_failures(client: httpx.AsyncClient, databa
     await add_staff(database)
     for _ in range(staff.MAX_FAILED_LOGINS):
         assert (await log_in(client, password="falsch-falsch")).status_code == 401
+    async with database.session() as session, session.begin():
+        await session.execute(delete(LoginAttempt))  # as from another client (test_login.py)
     refused = await log_in(client)  # the right password, but locked now
     assert refused.status_code == 401 and "gesperrt" in refused.text
     assert (await client.get("/staff")).status_code == 303
