@@ -406,11 +406,7 @@ def staff_router(services: Services) -> APIRouter:
             refused.headers["Retry-After"] = str(result.retry_after)
             return refused
         if result.account is None:
-            if result.locked_until is not None:
-                message = f"Zu viele Fehlversuche: die Anmeldung ist bis {local_time(result.locked_until)} gesperrt."
-            else:
-                message = "Benutzername oder Passwort ist falsch."
-            return console.login_page(request, message, 401)
+            return console.login_page(request, "Benutzername oder Passwort ist falsch.", 401)
         response = console.redirect("")
         console.start_session(request, response, result.account)
         return response
@@ -495,8 +491,13 @@ def staff_router(services: Services) -> APIRouter:
             who = await console.login_of(request, session)
             if not who.is_admin:
                 raise HTTPException(403, "Nur für Administratorinnen und Administratoren.")
-            entries = await staff.audit_log(session)
-            return console.render("audit.html", **console.common(who), entries=entries)
+            found = await staff.audit_log(session, page=page_number(request.query_params.get("page", "")))
+            return console.render(
+                "audit.html",
+                **console.common(who),
+                audit=found,
+                retention_days=services.settings.audit_retention_days,
+            )
 
     @router.get("/problems")
     async def problems_page(request: Request) -> Response:

@@ -152,8 +152,6 @@ class StaffAccount(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # staff | editor | admin
     languages: Mapped[str] = mapped_column(String(128), default="")  # comma-separated language codes
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column()
     # Every session cookie carries it; a new one at logout and password change voids the cookies issued
     # so far. Random, never reused: SQLite gives a removed account's id to the next one, and a cookie
     # bound to the id alone would log in as that next account.
@@ -163,7 +161,8 @@ class StaffAccount(Base):
 
 class LoginAttempt(Base):
     """Staff console login attempts not yet cleared by a successful login, per client address
-    ("client:203.0.113.5"), so that the next attempt can be made to wait (bot/handoff/staff.py)."""
+    ("client:203.0.113.5") and per username typed ("user:anna", whether or not the account exists),
+    so that the next attempt can be made to wait (bot/handoff/staff.py)."""
 
     __tablename__ = "login_attempts"
 
@@ -219,3 +218,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Repeated anonymous events (failed and refused logins) are one row per action, target, client
+    # address and hour: how many, and when the last one was. A flood of them cannot bury the rest.
+    client: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_at: Mapped[datetime | None] = mapped_column()

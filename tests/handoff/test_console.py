@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from bot.conversation.messages import Reply
 from bot.handoff import cases, staff
@@ -17,13 +17,10 @@ from bot.handoff.console import staff_router
 from bot.server.services import Services
 from bot.storage.database import Database
 from bot.storage.models import (
-    AuditEntry,
     Case,
     CaseEvent,
-    LoginAttempt,
     Message,
     OutboxEntry,
-    StaffAccount,
     User,
 )
 from tests.handoff.conftest import (
@@ -112,29 +109,6 @@ async def test_login_without_the_form_token_is_refused(client: httpx.AsyncClient
         "/staff/login", data={"username": "anna", "password": PASSWORD, "csrf": "guess"}
     )
     assert response.status_code == 403 and "wegweiser_staff" not in response.cookies
-
-
-async def test_lockout_after_repeated_failures(client: httpx.AsyncClient, database: Database) -> None:
-    await add_staff(database)
-    for _ in range(staff.MAX_FAILED_LOGINS):
-        assert (await log_in(client, password="falsch-falsch")).status_code == 401
-    async with database.session() as session, session.begin():
-        await session.execute(delete(LoginAttempt))  # as from another client (test_login.py)
-    refused = await log_in(client)  # the right password, but locked now
-    assert refused.status_code == 401 and "gesperrt" in refused.text
-    assert (await client.get("/staff")).status_code == 303
-    async with database.session() as session, session.begin():
-        account = (await session.execute(select(StaffAccount))).scalar_one()
-        assert account.locked_until is not None
-        # The lock runs out.
-        await session.execute(
-            update(StaffAccount).values(locked_until=datetime.now(UTC) - timedelta(seconds=1))
-        )
-    assert (await log_in(client)).status_code == 303
-    async with database.session() as session:
-        actions = (await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars().all()
-    assert actions.count("login_failed") == staff.MAX_FAILED_LOGINS
-    assert "locked" in actions and "login_locked" in actions and actions[-1] == "login"
 
 
 async def test_a_post_without_or_with_a_wrong_csrf_token_is_rejected(
