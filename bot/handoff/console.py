@@ -87,6 +87,18 @@ EVENT_NAMES = {
 }
 STATUS_EVENT_NAMES = {"claimed": "übernommen", "released": "zurückgegeben", "reopened": "wieder geöffnet"}
 
+# What a message may not carry into the console: direction embeddings, overrides and isolates
+# (U+202A-202E, U+2066-2069), which could reorder what staff read around and inside it, and
+# invisible characters that no language needs (zero-width space, word joiner, BOM). Zero-width
+# (non-)joiners stay: Persian, Kurdish, Arabic and emoji need them. Each message is also shown in an
+# element of its own with dir="auto", so its direction ends where it ends.
+HIDDEN_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x2060, 0xFEFF])
+
+
+def shown(text: str) -> str:
+    """A message's text as the console shows it: without HIDDEN_CONTROLS."""
+    return text.translate(HIDDEN_CONTROLS)
+
 
 @cache
 def _generated_key() -> str:
@@ -193,6 +205,7 @@ class Console:
             outcomes=OUTCOMES,
             plain_text=plain_text,
         )
+        self.templates.filters["shown"] = shown
 
     @property
     def content(self) -> ContentBase:

@@ -445,3 +445,32 @@ async def test_two_thousand_messages_in_a_case_do_not_weigh_down_the_queue_or_th
     assert "Nachricht 1949" in older.text and "Nachricht 1950" not in older.text
     assert "1900 ältere Einträge" in older.text and "zu den neuesten Einträgen" in older.text
     assert f'data-poll="/staff/cases/{case.id}/live?before=' in older.text
+
+
+OVERRIDES = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+INVISIBLE = "\u200b\u2060\ufeff"
+
+
+async def test_direction_overrides_and_invisible_characters_do_not_reach_the_console(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    # "Termin am \u202e...": the override would show the rest reversed, and spill into what follows.
+    sneaky = "Termin am \u202emorgen\u202c um 9\u200b Uhr \u2067دعوة\u2069\ufeff"
+    persian = "می\u200cخواهم"  # the zero-width non-joiner belongs to the word
+    await add_staff(database)
+    case = await add_case(database, said=(persian, sneaky), language="fa")
+    async with database.session() as session, session.begin():
+        session.add(Message(user_id=case.user_id, direction="in", text=sneaky))
+    await logged_in(client)
+    for url in ("/staff", "/staff/queue", f"/staff/cases/{case.id}", f"/staff/cases/{case.id}/live"):
+        page = (await client.get(url, headers={"X-Console-Fetch": "1"})).text
+        assert not set(page) & set(OVERRIDES + INVISIBLE), (
+            url,
+            [hex(ord(c)) for c in set(page) & set(OVERRIDES + INVISIBLE)],
+        )
+        assert "Termin am morgen um 9 Uhr دعوة" in page or persian in page, url
+    case_page = (await client.get(f"/staff/cases/{case.id}")).text
+    assert persian in case_page
+    texts = re.findall(r'<div class="text"[^>]*>', case_page)
+    assert texts and all('dir="auto"' in tag for tag in texts)
+    assert '<td class="preview" dir="auto">' in (await client.get("/staff")).text
