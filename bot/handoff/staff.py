@@ -1,6 +1,7 @@
 """Staff accounts: argon2 password hashes, logins that wait after failures, and the audit log.
 
-One unit of work each: the caller passes its session and commits.
+One unit of work each: the caller passes its session and commits. (Not `authenticate`: it opens
+two, so that no database connection is held while a password hash is checked.)
 """
 
 from __future__ import annotations
@@ -170,19 +171,18 @@ def _user_key(username: str) -> str:
 
 
 async def _attempts(session: AsyncSession, key: str, now: datetime) -> LoginAttempt:
-    """The attempts counted for `key`, locked until the unit of work ends, so parallel attempts queue."""
+    """The attempts counted for `key`, locked until the unit of work ends, so parallel attempts queue.
+    One upsert: it finds the row or makes it even while a successful login deletes it."""
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(LoginAttempt).values(key=key, failures=0, last_at=now).on_conflict_do_nothing()
-    )
+    upsert = insert(LoginAttempt).values(key=key, failures=0, last_at=now)
     attempts = (
-        await session.execute(
-            select(LoginAttempt)
-            .where(LoginAttempt.key == key)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+        await session.scalars(
+            upsert.on_conflict_do_update(
+                index_elements=[LoginAttempt.key], set_={"key": upsert.excluded.key}
+            ).returning(LoginAttempt),
+            execution_options={"populate_existing": True},
         )
-    ).scalar_one()
+    ).one()
     if _stored(attempts.last_at) < now - FORGET_ATTEMPTS_AFTER:
         attempts.failures = 0
     return attempts

@@ -4,6 +4,7 @@ exist; a flood of failed logins is a few counted rows in the audit log."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -220,3 +221,14 @@ async def test_the_audit_log_pages(client: httpx.AsyncClient, database: Database
     last = await client.get("/staff/audit", params={"page": "3"})
     assert "staff_add" in last.text and "case:249" not in last.text
     assert (await client.get("/staff/audit", params={"page": "x"})).status_code == 200
+
+
+async def test_parallel_logins_of_one_person_all_get_in(app: FastAPI, database: Database) -> None:
+    """A double click on "Anmelden": one login clears the counts while the other counts its attempt."""
+    await add_staff(database, "anna")
+
+    async def log_in_from_the_office() -> int:
+        async with from_address(app, OFFICE) as office:
+            return (await log_in(office, "anna")).status_code
+
+    assert await asyncio.gather(*(log_in_from_the_office() for _ in range(4))) == [303] * 4
