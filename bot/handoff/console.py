@@ -323,7 +323,7 @@ class Console:
             "queue": found,
             "items": found.items,
             "query": query(found.page),
-            "page_query": query,
+            "page_link": lambda page: f"{PREFIX}?{query(page)}",
             "recent": await cases.recent_cases(session),
             "page_size": cases.QUEUE_PAGE_SIZE,
             "status_filters": STATUS_FILTER_NAMES,
@@ -509,6 +509,7 @@ def staff_router(services: Services) -> APIRouter:
                 "audit.html",
                 **console.common(who),
                 audit=found,
+                page_link=lambda page: f"{PREFIX}/audit?page={page}",
                 retention_days=services.settings.audit_retention_days,
             )
 
