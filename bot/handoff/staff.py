@@ -7,6 +7,7 @@ two, so that no database connection is held while a password hash is checked.)
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -128,7 +129,7 @@ async def set_password(session: AsyncSession, username: str, password: str) -> N
         raise StaffError(f"there is no staff account {username!r}")
     account.password_hash = hash_password(password)
     account.session_secret = new_session_secret()
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.key == _user_key(username)))
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.key == user_key(username)))
     await audit(session, None, "staff_password", f"staff:{username}", actor="cli")
 
 
@@ -166,8 +167,10 @@ def _stored(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite: naive UTC
 
 
-def _user_key(username: str) -> str:
-    return f"user:{username.casefold()}"[:80]
+def user_key(username: str) -> str:
+    """The login attempts' key for a username typed: a digest, so that what strangers type (at times
+    a password, in the wrong field) is not stored."""
+    return "user:" + hashlib.sha256(username.casefold().encode()).hexdigest()[:40]
 
 
 async def _attempts(session: AsyncSession, key: str, now: datetime) -> LoginAttempt:
@@ -227,7 +230,7 @@ async def authenticate(
     tell which accounts exist. Success clears the client's and the username's counts.
     """
     now = now or _now()
-    keys = {f"client:{client}"[:80]: CLIENT_WAIT_MAX, _user_key(username): USER_WAIT_MAX}
+    keys = {f"client:{client}"[:80]: CLIENT_WAIT_MAX, user_key(username): USER_WAIT_MAX}
     async with database.session() as session, session.begin():
         account = await find(session, username)
         target = f"staff:{account.username}" if account else "staff:?"  # never what a stranger typed

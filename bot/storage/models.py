@@ -161,8 +161,8 @@ class StaffAccount(Base):
 
 class LoginAttempt(Base):
     """Staff console login attempts not yet cleared by a successful login, per client address
-    ("client:203.0.113.5") and per username typed ("user:anna", whether or not the account exists),
-    so that the next attempt can be made to wait (bot/handoff/staff.py)."""
+    ("client:203.0.113.5") and per username typed ("user:" and a digest of it, whether or not the
+    account exists), so that the next attempt can be made to wait (bot/handoff/staff.py)."""
 
     __tablename__ = "login_attempts"
 

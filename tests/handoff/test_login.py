@@ -128,7 +128,7 @@ async def test_nobody_can_lock_out_a_named_staff_member(
     # Her successful login clears the count for her name: the next guesses start from the beginning.
     async with database.session() as session:
         keys = set((await session.execute(select(LoginAttempt.key))).scalars())
-    assert "user:anna" not in keys and f"client:{OFFICE}" not in keys
+    assert staff.user_key("anna") not in keys and f"client:{OFFICE}" not in keys
 
 
 async def test_the_waits_for_a_username_stay_short_and_grow(app: FastAPI, database: Database) -> None:
@@ -181,6 +181,10 @@ async def test_an_unknown_username_gets_the_same_answers_after_the_same_work(
     assert [status for status, _, _ in answers] == [401] * staff.FREE_ATTEMPTS + [429, 429]
     assert hash_checks == staff.FREE_ATTEMPTS  # a dummy hash for the unknown name, every time
     assert "gesperrt" not in answers[-1][2]
+    async with database.session() as session:
+        stored = " ".join((await session.execute(select(LoginAttempt.key))).scalars())
+        stored += " ".join((await session.execute(select(AuditEntry.target))).scalars())
+    assert "niemand" not in stored  # what a stranger typed is not kept
 
 
 async def test_a_flood_of_failed_logins_is_a_few_counted_rows_in_the_audit_log(
