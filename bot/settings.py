@@ -16,6 +16,7 @@ from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+AUDIT_RETENTION_DAYS = 365
 
 # The one line an operator reads for each setting that is wrong: what it must be.
 FIXES: dict[str, str] = {
@@ -28,6 +29,7 @@ FIXES: dict[str, str] = {
     "WEB_HOST": "set it to an interface address such as 127.0.0.1 or 0.0.0.0",
     "WEB_PORT": "set it to a free TCP port between 1 and 65535",
     "RETENTION_DAYS": "set it to a whole number of days between 1 and 3650",
+    "AUDIT_RETENTION_DAYS": "set it to a whole number of days between 1 and 3650",
     "LOG_LEVEL": "set it to DEBUG, INFO, WARNING or ERROR",
     "CONTENT_DIR": "point it at the content folder (the one with topics/, places/ and regions.yaml)",
     "SECRET_KEY": "set it to a long random string (at least 32 characters), or leave it unset",
@@ -63,6 +65,9 @@ class Settings(BaseSettings):
     web_host: str = Field(default="127.0.0.1", alias="WEB_HOST", min_length=1)
     web_port: int = Field(default=8080, alias="WEB_PORT", ge=1, le=65535)
     retention_days: int = Field(default=90, alias="RETENTION_DAYS", ge=1, le=3650)
+    audit_retention_days: int = Field(
+        default=AUDIT_RETENTION_DAYS, alias="AUDIT_RETENTION_DAYS", ge=1, le=3650
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", alias="LOG_LEVEL")
     content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="CONTENT_DIR")
     secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")

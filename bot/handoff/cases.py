@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import ContentBase
@@ -166,52 +167,162 @@ class QueueItem:
     waiting_for_staff: bool  # the user wrote after the last staff reply
 
 
-async def queue(session: AsyncSession, filters: QueueFilter, *, limit: int = 200) -> list[QueueItem]:
-    """Urgent first, then longest waiting."""
-    query = (
-        select(Case, StaffAccount.username)
-        .outerjoin(StaffAccount, StaffAccount.id == Case.claimed_by)
-        .where(Case.status.in_(STATUS_FILTERS[filters.status]))
-        .order_by(Case.urgent.desc(), Case.opened_at, Case.id)
-        .limit(limit)
-    )
+QUEUE_PAGE_SIZE = 50
+# Every open urgent case is on the first page, however many other cases wait: a flood of cases must
+# not push a real urgent one out of view. Past this many the first page would be too heavy to reload
+# every second; the totals and the flood banner still say how many there are.
+PINNED_URGENT_MAX = 500
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    total: int  # cases in the selection
+    urgent: int  # open or claimed urgent cases in the selection, all of them on the first page
+    page: int  # 1-based
+    pages: int
+
+
+def _selection(filters: QueueFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Case.status.in_(STATUS_FILTERS[filters.status])]
     if filters.language:
-        query = query.where(
+        conditions.append(
             or_(
                 Case.language == filters.language,
                 Case.language.startswith(f"{filters.language}-", autoescape=True),
             )
         )
     if filters.region:
-        query = query.where(Case.region == filters.region)
+        conditions.append(Case.region == filters.region)
     if filters.urgency:
-        query = query.where(Case.urgent.is_(filters.urgency == "urgent"))
-    rows = (await session.execute(query)).all()
-    ids = [case.id for case, _ in rows]
-    last_user: dict[int, str] = {}
-    waiting: dict[int, bool] = {}
-    if ids:
-        events = await session.execute(
-            select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.text)
-            .where(CaseEvent.case_id.in_(ids), CaseEvent.kind.in_(("user_message", "staff_reply")))
-            .order_by(CaseEvent.id)
+        conditions.append(Case.urgent.is_(filters.urgency == "urgent"))
+    return conditions
+
+
+# The queue shows a line of each case's last message: this much is loaded of it.
+PREVIEW_LENGTH = 200
+
+
+async def _latest_events(
+    session: AsyncSession, case_ids: Sequence[int]
+) -> dict[int, tuple[str | None, int | None, int | None]]:
+    """Per case: the start of the user's last message, its id and the last staff reply's id. One row
+    per case, however long its thread (the queue is reloaded every second)."""
+    if not case_ids:
+        return {}
+    last = (
+        select(
+            CaseEvent.case_id,
+            func.max(when((CaseEvent.kind == "user_message", CaseEvent.id))).label("user_event"),
+            func.max(when((CaseEvent.kind == "staff_reply", CaseEvent.id))).label("staff_event"),
         )
-        for case_id, kind, text in events.all():
-            if kind == "user_message":
-                last_user[case_id] = text
-            waiting[case_id] = kind == "user_message"
-    return [
-        QueueItem(case, username, last_user.get(case.id), waiting.get(case.id, case.status == "open"))
-        for case, username in rows
-    ]
+        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.kind.in_(("user_message", "staff_reply")))
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(
+            last.c.case_id,
+            func.substr(CaseEvent.text, 1, PREVIEW_LENGTH),
+            last.c.user_event,
+            last.c.staff_event,
+        )
+        .select_from(last)
+        .outerjoin(CaseEvent, CaseEvent.id == last.c.user_event)
+    )
+    return {case_id: (text, user_event, staff_event) for case_id, text, user_event, staff_event in rows.all()}
+
+
+async def queue(
+    session: AsyncSession, filters: QueueFilter, *, page: int = 1, page_size: int = QUEUE_PAGE_SIZE
+) -> QueuePage:
+    """One page of the selection: open urgent cases first, then longest waiting. The first page
+    holds every open urgent case (up to PINNED_URGENT_MAX) and fills up to `page_size` with others."""
+    selection = _selection(filters)
+    pinned = and_(Case.urgent.is_(True), Case.status.in_(ACTIVE))
+    total, urgent = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(when((pinned, 1), else_=0)), 0))
+            .select_from(Case)
+            .where(*selection)
+        )
+    ).one()
+    first_page = max(page_size, min(urgent, PINNED_URGENT_MAX))
+    pages = 1 + -(-max(0, total - first_page) // page_size)
+    page = min(max(page, 1), pages)
+    query = (
+        select(Case, StaffAccount.username)
+        .outerjoin(StaffAccount, StaffAccount.id == Case.claimed_by)
+        .where(*selection)
+        .order_by(when((pinned, 0), else_=1), Case.urgent.desc(), Case.opened_at, Case.id)
+    )
+    if page == 1:
+        query = query.limit(first_page)
+    else:
+        query = query.offset(first_page + (page - 2) * page_size).limit(page_size)
+    rows = (await session.execute(query)).all()
+    latest = await _latest_events(session, [found.id for found, _ in rows])
+    items = []
+    for found, username in rows:
+        last_user_message, last_user_id, last_staff_id = latest.get(found.id, (None, None, None))
+        waiting = (
+            found.status == "open"
+            if last_user_id is None and last_staff_id is None
+            else ((last_user_id or 0) > (last_staff_id or 0))
+        )
+        items.append(QueueItem(found, username, last_user_message, waiting))
+    return QueuePage(items, total, urgent, page, pages)
+
+
+# Many more cases than usual in a short time: the console says so (see `recent_cases`).
+FLOOD_WINDOW = timedelta(minutes=10)
+FLOOD_THRESHOLD = 20
+
+
+@dataclass(frozen=True)
+class RecentCases:
+    """Cases opened within FLOOD_WINDOW, whatever the queue's filters."""
+
+    minutes: int
+    opened: int
+    urgent: int
+    web: int  # of them from the web chat, where anyone can open sessions by the hundred
+
+    @property
+    def flood(self) -> bool:
+        return self.opened >= FLOOD_THRESHOLD
+
+
+async def recent_cases(session: AsyncSession, *, now: datetime | None = None) -> RecentCases:
+    since = (now or datetime.now(UTC)) - FLOOD_WINDOW
+    opened, urgent, web = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(when((Case.urgent.is_(True), 1), else_=0)), 0),
+                func.coalesce(func.sum(when((User.channel == "web", 1), else_=0)), 0),
+            )
+            .select_from(Case)
+            .outerjoin(User, User.id == Case.user_id)
+            .where(Case.opened_at >= since)
+        )
+    ).one()
+    return RecentCases(int(FLOOD_WINDOW.total_seconds()) // 60, opened, urgent, web)
 
 
 @dataclass(frozen=True)
 class ThreadEntry:
+    id: int
     kind: str  # user_message | bot_answer | staff_reply | note | status
     text: str
     author: str | None
     created_at: datetime
+
+
+# The case page shows this many entries of the thread (the newest, or those before `before`) and
+# says how many older ones there are: one visitor can write thousands of messages into a case, and
+# the page is reloaded every second.
+THREAD_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -221,11 +332,13 @@ class Triage:
     case: Case
     user: User | None  # None once the user deleted their data
     claimed_by: str | None
-    thread: list[ThreadEntry]
+    thread: list[ThreadEntry]  # oldest first: the newest THREAD_PAGE, or the page before `before`
+    older: int  # entries before the first one in `thread`
+    before: int | None  # the page asked for: entries before this id (None: the newest)
     history: list[Message]  # the conversation with the bot, oldest first
 
 
-async def triage(session: AsyncSession, case_id: int) -> Triage | None:
+async def triage(session: AsyncSession, case_id: int, *, before: int | None = None) -> Triage | None:
     case = await session.get(Case, case_id, populate_existing=True)
     if case is None:
         return None
@@ -236,17 +349,29 @@ async def triage(session: AsyncSession, case_id: int) -> Triage | None:
             await session.execute(select(StaffAccount.id, StaffAccount.username))
         ).all()
     }
-    events = (
-        (await session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
-        .scalars()
-        .all()
+    of_case = select(CaseEvent).where(CaseEvent.case_id == case.id)
+    if before is not None:
+        of_case = of_case.where(CaseEvent.id < before)
+    newest_first = (
+        (await session.execute(of_case.order_by(CaseEvent.id.desc()).limit(THREAD_PAGE))).scalars().all()
     )
     thread = [
         ThreadEntry(
-            event.kind, event.text, names.get(event.author_id) if event.author_id else None, event.created_at
+            event.id,
+            event.kind,
+            event.text,
+            names.get(event.author_id) if event.author_id else None,
+            event.created_at,
         )
-        for event in events
+        for event in reversed(newest_first)
     ]
+    older = 0
+    if len(newest_first) == THREAD_PAGE:
+        older = (
+            await session.execute(
+                select(func.count()).where(CaseEvent.case_id == case.id, CaseEvent.id < thread[0].id)
+            )
+        ).scalar_one()
     history: list[Message] = []
     if user is not None:
         recent = await session.execute(
@@ -257,7 +382,7 @@ async def triage(session: AsyncSession, case_id: int) -> Triage | None:
         )
         history = list(reversed(recent.scalars().all()))
     claimed_by = names.get(case.claimed_by) if case.claimed_by else None
-    return Triage(case, user, claimed_by, thread, history)
+    return Triage(case, user, claimed_by, thread, older, before, history)
 
 
 async def claim_case(

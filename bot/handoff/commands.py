@@ -93,14 +93,9 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    async def rows(session: AsyncSession) -> list[tuple[str, str, str, str]]:
+    async def rows(session: AsyncSession) -> list[tuple[str, str, str]]:
         return [
-            (
-                account.username,
-                account.role,
-                account.languages or "-",
-                "locked" if account.locked_until is not None else "",
-            )
+            (account.username, account.role, account.languages or "-")
             for account in await staff.list_accounts(session)
         ]
 
@@ -112,8 +107,8 @@ def _list(args: argparse.Namespace) -> int:
         print("no staff accounts; add one with 'wegweiser staff add USERNAME --role staff --languages de'")
         return 0
     width = max(len(name) for name, *_ in accounts)
-    for name, role, languages, state in accounts:
-        print(f"{name:<{width}}  {role:<6}  {languages}  {state}".rstrip())
+    for name, role, languages in accounts:
+        print(f"{name:<{width}}  {role:<6}  {languages}")
     return 0
 
 
@@ -139,7 +134,7 @@ def _password(args: argparse.Namespace) -> int:
         _in_database(change)
     except (staff.StaffError, CommandError) as error:
         return _fail(error)
-    print(f"password of {args.username} changed; the account is unlocked and its sessions ended")
+    print(f"password of {args.username} changed; its sessions ended and its next login need not wait")
     return 0
 
 
@@ -161,7 +156,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     remove.add_argument("username")
     remove.set_defaults(handler=_remove)
     password = commands.add_parser(
-        "password", help="set a new password (from standard input); unlocks the account"
+        "password", help="set a new password (from standard input); ends the account's sessions"
     )
     password.add_argument("username")
     password.set_defaults(handler=_password)

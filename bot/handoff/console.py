@@ -1,8 +1,9 @@
 """The staff console under /staff: server-rendered pages (Jinja2, autoescaped) and a little plain JS.
 
 Sessions are signed cookies (itsdangerous, keyed by SECRET_KEY) that carry the account id, the
-account's session epoch (raised at logout, so an old cookie stops working) and the CSRF token every
-POST must repeat. Every page and action but the login page and the two static files refuses an
+account's random session secret (replaced at logout and password change, so an old cookie stops
+working, and never shared with another account, even one that gets a removed account's id) and the
+CSRF token every POST must repeat. Every page and action but the login page and the two static files refuses an
 anonymous request: a page view is redirected to the login, anything else gets 401. The queue and
 the open case poll small fragments every second, so new cases and messages show up without reload.
 """
@@ -86,6 +87,18 @@ EVENT_NAMES = {
 }
 STATUS_EVENT_NAMES = {"claimed": "übernommen", "released": "zurückgegeben", "reopened": "wieder geöffnet"}
 
+# What a message may not carry into the console: direction embeddings, overrides and isolates
+# (U+202A-202E, U+2066-2069), which could reorder what staff read around and inside it, and
+# invisible characters that no language needs (zero-width space, word joiner, BOM). Zero-width
+# (non-)joiners stay: Persian, Kurdish, Arabic and emoji need them. Each message is also shown in an
+# element of its own with dir="auto", so its direction ends where it ends.
+HIDDEN_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x2060, 0xFEFF])
+
+
+def shown(text: str) -> str:
+    """A message's text as the console shows it: without HIDDEN_CONTROLS."""
+    return text.translate(HIDDEN_CONTROLS)
+
 
 @cache
 def _generated_key() -> str:
@@ -133,6 +146,11 @@ def language_name(tag: str | None) -> str:
     if code is None:
         return tag or "unbekannt"
     return _german_language_names()[code]
+
+
+def page_number(text: str) -> int:
+    """A page number from a query parameter; anything else is the first page."""
+    return int(text) if text.isdigit() and len(text) <= 6 else 1
 
 
 @dataclass(frozen=True)
@@ -187,6 +205,7 @@ class Console:
             outcomes=OUTCOMES,
             plain_text=plain_text,
         )
+        self.templates.filters["shown"] = shown
 
     @property
     def content(self) -> ContentBase:
@@ -228,11 +247,11 @@ class Console:
             raise self.refuse(request)
         try:
             data = self.sessions.loads(cookie, max_age=int(SESSION_MAX_AGE.total_seconds()))
-            staff_id, epoch, csrf = int(data["id"]), int(data["epoch"]), str(data["csrf"])
+            staff_id, secret, csrf = int(data["id"]), str(data["secret"]), str(data["csrf"])
         except (BadSignature, KeyError, TypeError, ValueError):
             raise self.refuse(request) from None
         account = await session.get(StaffAccount, staff_id, populate_existing=True)
-        if account is None or account.session_epoch != epoch:
+        if account is None or not hmac.compare_digest(account.session_secret.encode(), secret.encode()):
             raise self.refuse(request)
         if request.method == "POST":
             sent = request.headers.get(CSRF_HEADER) or str((await request.form()).get("csrf") or "")
@@ -242,7 +261,7 @@ class Console:
 
     def start_session(self, request: Request, response: Response, account: StaffAccount) -> None:
         token = self.sessions.dumps(
-            {"id": account.id, "epoch": account.session_epoch, "csrf": secrets.token_urlsafe(32)}
+            {"id": account.id, "secret": account.session_secret, "csrf": secrets.token_urlsafe(32)}
         )
         self._cookie(request, response, SESSION_COOKIE, token, SESSION_MAX_AGE)
         response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
@@ -292,24 +311,32 @@ class Console:
             params.get("region", ""),
             params.get("urgency", ""),
         )
-        items = await cases.queue(session, filters)
-        query = urlencode(
-            {k: v for k, v in vars(filters).items() if v and not (k == "status" and v == "active")}
-        )
+        found = await cases.queue(session, filters, page=page_number(params.get("page", "")))
+        chosen = {k: v for k, v in vars(filters).items() if v and not (k == "status" and v == "active")}
+
+        def query(page: int) -> str:
+            return urlencode({**chosen, **({"page": page} if page > 1 else {})})
+
         return {
             **self.common(login),
             "filters": filters,
-            "items": items,
-            "query": query,
+            "queue": found,
+            "items": found.items,
+            "query": query(found.page),
+            "page_link": lambda page: f"{PREFIX}?{query(page)}",
+            "recent": await cases.recent_cases(session),
+            "page_size": cases.QUEUE_PAGE_SIZE,
             "status_filters": STATUS_FILTER_NAMES,
             "languages": [(code, language_name(code)) for code in LANGUAGES],
             "regions": [(region.id, region.name) for region in self.content.regions],
         }
 
     async def case_context(
-        self, session: AsyncSession, login: Login, case_id: int, **extra: Any
+        self, session: AsyncSession, login: Login, case_id: int, before: str = "", **extra: Any
     ) -> dict[str, Any]:
-        found = await cases.triage(session, existing_case_id(case_id))
+        # `before` pages the thread back; an id no event can have would overflow the database's integer
+        older_than = int(before) if before.isdigit() and int(before) <= MAX_ID else None
+        found = await cases.triage(session, existing_case_id(case_id), before=older_than)
         if found is None:
             raise HTTPException(404, "Diesen Fall gibt es nicht.")
         topics = sorted(
@@ -391,14 +418,17 @@ def staff_router(services: Services) -> APIRouter:
                 request, "Das Formular war abgelaufen. Bitte noch einmal anmelden.", 403
             )
         username, password = str(form.get("username") or ""), str(form.get("password") or "")
-        async with database.session() as session, session.begin():
-            result = await staff.authenticate(session, username[:64], password[:1024])
+        client = request.client.host if request.client else "unknown"
+        result = await staff.authenticate(database, username[:64], password[:1024], client=client)
+        if result.retry_after:
+            message = (
+                f"Zu viele Anmeldeversuche. Bitte in {result.retry_after} Sekunden noch einmal versuchen."
+            )
+            refused = console.login_page(request, message, 429)
+            refused.headers["Retry-After"] = str(result.retry_after)
+            return refused
         if result.account is None:
-            if result.locked_until is not None:
-                message = f"Zu viele Fehlversuche: die Anmeldung ist bis {local_time(result.locked_until)} gesperrt."
-            else:
-                message = "Benutzername oder Passwort ist falsch."
-            return console.login_page(request, message, 401)
+            return console.login_page(request, "Benutzername oder Passwort ist falsch.", 401)
         response = console.redirect("")
         console.start_session(request, response, result.account)
         return response
@@ -425,16 +455,18 @@ def staff_router(services: Services) -> APIRouter:
             return console.render("_queue_rows.html", **await console.queue_context(session, who, request))
 
     @router.get("/cases/{case_id}")
-    async def case_page(request: Request, case_id: int) -> Response:
+    async def case_page(request: Request, case_id: int, before: str = "") -> Response:
         async with database.session() as session:
             who = await console.login_of(request, session)
-            return console.render("case.html", **await console.case_context(session, who, case_id))
+            return console.render("case.html", **await console.case_context(session, who, case_id, before))
 
     @router.get("/cases/{case_id}/live")
-    async def case_live(request: Request, case_id: int) -> Response:
+    async def case_live(request: Request, case_id: int, before: str = "") -> Response:
         async with database.session() as session:
             who = await console.login_of(request, session)
-            return console.render("_case_live.html", **await console.case_context(session, who, case_id))
+            return console.render(
+                "_case_live.html", **await console.case_context(session, who, case_id, before)
+            )
 
     @router.get("/cases/{case_id}/canned")
     async def canned(request: Request, case_id: int, topic: str = "") -> Response:
@@ -481,8 +513,14 @@ def staff_router(services: Services) -> APIRouter:
             who = await console.login_of(request, session)
             if not who.is_admin:
                 raise HTTPException(403, "Nur für Administratorinnen und Administratoren.")
-            entries = await staff.audit_log(session)
-            return console.render("audit.html", **console.common(who), entries=entries)
+            found = await staff.audit_log(session, page=page_number(request.query_params.get("page", "")))
+            return console.render(
+                "audit.html",
+                **console.common(who),
+                audit=found,
+                page_link=lambda page: f"{PREFIX}/audit?page={page}",
+                retention_days=services.settings.audit_retention_days,
+            )
 
     @router.get("/problems")
     async def problems_page(request: Request) -> Response:

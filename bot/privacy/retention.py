@@ -1,7 +1,9 @@
 """Deletion after RETENTION_DAYS: what people wrote is not kept longer than needed.
 
 A user who has not written for RETENTION_DAYS is forgotten entirely (language and place too),
-unless a person is still working on their case. Sent replies leave the outbox after two days.
+unless a person is still working on their case. Sent replies leave the outbox after two days. The
+staff console's audit log (staff usernames, client addresses of logins) is kept for
+AUDIT_RETENTION_DAYS, login attempts only as long as they can make a login wait.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Delete, delete, exists, func, or_
 
+from bot.handoff.staff import FORGET_ATTEMPTS_AFTER
+from bot.settings import AUDIT_RETENTION_DAYS
 from bot.storage.database import Database
 from bot.storage.models import (
+    AuditEntry,
     Case,
     Feedback,
+    LoginAttempt,
     Message,
     OutboxEntry,
     ProcessedUpdate,
@@ -40,9 +46,17 @@ class Purged:
     processed_updates: int
     outbox: int
     users: int
+    audit: int
+    login_attempts: int
 
 
-async def purge_expired(database: Database, retention_days: int, now: datetime | None = None) -> Purged:
+async def purge_expired(
+    database: Database,
+    retention_days: int,
+    now: datetime | None = None,
+    *,
+    audit_retention_days: int = AUDIT_RETENTION_DAYS,
+) -> Purged:
     """One unit of work: everything older than the retention period goes."""
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=retention_days)
@@ -82,15 +96,26 @@ async def purge_expired(database: Database, retention_days: int, now: datetime |
                     ~exists().where(Case.user_id == User.id, Case.status.in_(("open", "claimed"))),
                 )
             ),
+            audit=await purge(
+                delete(AuditEntry).where(
+                    func.coalesce(AuditEntry.last_at, AuditEntry.created_at)
+                    < now - timedelta(days=audit_retention_days)
+                )
+            ),
+            login_attempts=await purge(
+                delete(LoginAttempt).where(LoginAttempt.last_at < now - FORGET_ATTEMPTS_AFTER)
+            ),
         )
     log.info("retention purge", extra={"retention_days": retention_days, **vars(purged)})
     return purged
 
 
-async def purge_periodically(database: Database, retention_days: int, interval: timedelta) -> None:
+async def purge_periodically(
+    database: Database, retention_days: int, interval: timedelta, *, audit_retention_days: int
+) -> None:
     while True:
         try:
-            await purge_expired(database, retention_days)
+            await purge_expired(database, retention_days, audit_retention_days=audit_retention_days)
         except Exception:
             log.exception("retention purge failed; trying again at the next interval")
         await asyncio.sleep(interval.total_seconds())

@@ -98,7 +98,12 @@ async def serve(settings: Settings, *, start_nlu: bool) -> None:
         background = [
             asyncio.create_task(services.content.watch(), name="content-watch"),
             asyncio.create_task(
-                purge_periodically(services.database, settings.retention_days, RETENTION_INTERVAL),
+                purge_periodically(
+                    services.database,
+                    settings.retention_days,
+                    RETENTION_INTERVAL,
+                    audit_retention_days=settings.audit_retention_days,
+                ),
                 name="retention",
             ),
         ]

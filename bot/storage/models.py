@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -36,6 +37,10 @@ MAX_ID = 2**31 - 1
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_session_secret() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class Base(DeclarativeBase):
@@ -152,11 +157,23 @@ class StaffAccount(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # staff | editor | admin
     languages: Mapped[str] = mapped_column(String(128), default="")  # comma-separated language codes
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column()
-    # Raised at logout and password change: every session cookie signed with an older value is void.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Every session cookie carries it; a new one at logout and password change voids the cookies issued
+    # so far. Random, never reused: SQLite gives a removed account's id to the next one, and a cookie
+    # bound to the id alone would log in as that next account.
+    session_secret: Mapped[str] = mapped_column(String(64), default=new_session_secret)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginAttempt(Base):
+    """Staff console login attempts not yet cleared by a successful login, per client address
+    ("client:203.0.113.5") and per username typed ("user:" and a digest of it, whether or not the
+    account exists), so that the next attempt can be made to wait (bot/handoff/staff.py)."""
+
+    __tablename__ = "login_attempts"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Case(Base):
@@ -206,3 +223,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Repeated anonymous events (failed and refused logins) are one row per action, target, client
+    # address and hour: how many, and when the last one was. A flood of them cannot bury the rest.
+    client: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_at: Mapped[datetime | None] = mapped_column()

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import Result, event
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.handoff import cases, staff
 from bot.server.services import Services
 from bot.settings import Settings
 from bot.storage.database import Database
-from bot.storage.models import Case, StaffAccount, User
+from bot.storage.models import Base, Case, StaffAccount, User
 from bot.web.app import create_web_app
 from tests.support.browser import browser_context, page  # noqa: F401  (fixtures)
 
@@ -52,8 +57,15 @@ async def add_staff(
         return await staff.create_account(session, username, PASSWORD, role=role, languages=languages)
 
 
-async def add_case(
+async def add_case(database: Database, **details: Any) -> Case:
+    """A user and their case, as the conversation core leaves them (`add_cases` says what can vary)."""
+    [case] = await add_cases(database, 1, **details)
+    return case
+
+
+async def add_cases(
     database: Database,
+    count: int,
     *,
     said: Sequence[str] = ("Ich brauche Hilfe bei der Anmeldung",),
     language: str = "uk-UA",
@@ -63,23 +75,64 @@ async def add_case(
     channel: str = "telegram",
     external_id: str | None = None,
     opened_at: datetime | None = None,
-) -> Case:
-    """A user and their case, as the conversation core leaves them."""
+) -> list[Case]:
+    """`count` users and a case each, in one unit of work (as many visitors writing at once)."""
+    made = []
     async with database.session() as session, session.begin():
-        user = User(
-            channel=channel,
-            external_id=external_id or f"{channel}-{datetime.now(UTC).timestamp()}",
-            language=language,
-            region=region,
-        )
-        session.add(user)
-        await session.flush()
-        case = await cases.open_case(
-            session, user, reason="urgent" if urgent else "asked", urgent=urgent, topics=topics, now=opened_at
-        )
-        for text in said:
-            await cases.add_event(session, case, "user_message", text)
-        return case
+        for n in range(count):
+            user = User(
+                channel=channel,
+                external_id=external_id or f"{channel}-{n}-{datetime.now(UTC).timestamp()}",
+                language=language,
+                region=region,
+            )
+            session.add(user)
+            await session.flush()
+            case = await cases.open_case(
+                session,
+                user,
+                reason="urgent" if urgent else "asked",
+                urgent=urgent,
+                topics=topics,
+                now=opened_at,
+            )
+            for text in said:
+                await cases.add_event(session, case, "user_message", text)
+            made.append(case)
+    return made
+
+
+@dataclass
+class Loaded:
+    rows: int = 0
+    chars: int = 0  # of the text in those rows
+
+
+def _chars(value: object) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, Base):  # a loaded entity: its text columns
+        return sum(len(v) for v in vars(value).values() if isinstance(v, str))
+    return 0
+
+
+@contextmanager
+def loaded_from_database() -> Iterator[Loaded]:
+    """What the application's queries brought out of the database while inside: rows and characters."""
+    counted = Loaded()
+
+    def count(state: ORMExecuteState) -> Result[Any]:
+        frozen = state.invoke_statement().freeze()
+        for row in frozen().all():
+            counted.rows += 1
+            counted.chars += sum(_chars(value) for value in row)
+        return frozen()
+
+    event.listen(Session, "do_orm_execute", count, retval=True)
+    try:
+        yield counted
+    finally:
+        event.remove(Session, "do_orm_execute", count)
 
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')

@@ -13,7 +13,7 @@ from bot.handoff import cases, staff
 from bot.handoff.cases import CaseError, QueueFilter
 from bot.storage.database import Database
 from bot.storage.models import AuditEntry, Case, CaseEvent, OutboxEntry, User
-from tests.handoff.conftest import add_case, add_staff
+from tests.handoff.conftest import add_case, add_cases, add_staff
 
 EARLY = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
@@ -26,11 +26,11 @@ async def outbox(database: Database) -> list[tuple[str, Reply]]:
 
 async def queue_ids(database: Database, **filters: str) -> list[int]:
     async with database.session() as session:
-        items = await cases.queue(
+        found = await cases.queue(
             session,
             QueueFilter.parse(**{"status": "active", "language": "", "region": "", "urgency": "", **filters}),
         )
-        return [item.case.id for item in items]
+        return [item.case.id for item in found.items]
 
 
 async def test_queue_urgent_first_then_longest_waiting(database: Database) -> None:
@@ -239,3 +239,33 @@ async def test_removing_an_account_puts_its_cases_back_in_the_queue(database: Da
         found = await cases.triage(session, case.id)
     assert found is not None and found.case.status == "open" and found.case.claimed_by is None
     assert [e.text for e in found.thread if e.kind == "status"] == ["claimed", "released"]
+
+
+async def test_queue_pages_keep_every_open_urgent_case_on_the_first(database: Database) -> None:
+    waiting = await add_cases(database, 120, opened_at=EARLY)
+    urgent = await add_cases(database, 3, urgent=True, opened_at=EARLY + timedelta(hours=1))
+    shown: list[int] = []
+    async with database.session() as session:
+        for page in (1, 2, 3, 4):
+            found = await cases.queue(session, QueueFilter(), page=page)
+            assert (found.total, found.urgent, found.pages) == (123, 3, 3)
+            if page <= 3:
+                assert found.page == page
+                shown += [item.case.id for item in found.items]
+            else:
+                assert found.page == 3  # past the end: the last page
+        first = await cases.queue(session, QueueFilter(), page=1)
+    assert [item.case.id for item in first.items][:3] == [case.id for case in urgent]
+    assert len(first.items) == cases.QUEUE_PAGE_SIZE
+    assert shown == [case.id for case in urgent] + [case.id for case in waiting]  # each once, in order
+
+
+async def test_more_urgent_cases_than_a_page_are_all_on_the_first(database: Database) -> None:
+    flood = await add_cases(database, cases.QUEUE_PAGE_SIZE + 5, urgent=True, opened_at=EARLY)
+    real = await add_case(database, urgent=True)
+    await add_cases(database, 3)
+    async with database.session() as session:
+        first = await cases.queue(session, QueueFilter())
+        second = await cases.queue(session, QueueFilter(), page=2)
+    assert [item.case.id for item in first.items] == [case.id for case in flood] + [real.id]
+    assert len(second.items) == 3 and first.pages == 2

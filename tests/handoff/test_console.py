@@ -12,12 +12,26 @@ from fastapi.routing import APIRoute
 from sqlalchemy import func, select, update
 
 from bot.conversation.messages import Reply
-from bot.handoff import staff
+from bot.handoff import cases, staff
 from bot.handoff.console import staff_router
 from bot.server.services import Services
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry, Case, CaseEvent, Message, OutboxEntry, StaffAccount, User
-from tests.handoff.conftest import PASSWORD, add_case, add_staff, log_in, logged_in
+from bot.storage.models import (
+    Case,
+    CaseEvent,
+    Message,
+    OutboxEntry,
+    User,
+)
+from tests.handoff.conftest import (
+    PASSWORD,
+    add_case,
+    add_cases,
+    add_staff,
+    loaded_from_database,
+    log_in,
+    logged_in,
+)
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -95,27 +109,6 @@ async def test_login_without_the_form_token_is_refused(client: httpx.AsyncClient
         "/staff/login", data={"username": "anna", "password": PASSWORD, "csrf": "guess"}
     )
     assert response.status_code == 403 and "wegweiser_staff" not in response.cookies
-
-
-async def test_lockout_after_repeated_failures(client: httpx.AsyncClient, database: Database) -> None:
-    await add_staff(database)
-    for _ in range(staff.MAX_FAILED_LOGINS):
-        assert (await log_in(client, password="falsch-falsch")).status_code == 401
-    refused = await log_in(client)  # the right password, but locked now
-    assert refused.status_code == 401 and "gesperrt" in refused.text
-    assert (await client.get("/staff")).status_code == 303
-    async with database.session() as session, session.begin():
-        account = (await session.execute(select(StaffAccount))).scalar_one()
-        assert account.locked_until is not None
-        # The lock runs out.
-        await session.execute(
-            update(StaffAccount).values(locked_until=datetime.now(UTC) - timedelta(seconds=1))
-        )
-    assert (await log_in(client)).status_code == 303
-    async with database.session() as session:
-        actions = (await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars().all()
-    assert actions.count("login_failed") == staff.MAX_FAILED_LOGINS
-    assert "locked" in actions and "login_locked" in actions and actions[-1] == "login"
 
 
 async def test_a_post_without_or_with_a_wrong_csrf_token_is_rejected(
@@ -347,3 +340,137 @@ def test_without_secret_key_one_key_per_process_is_generated_and_logged(
         assert console.secret_key(unset) == first and len(first) >= 32  # type: ignore[arg-type]
         assert console.secret_key(configured) == "k" * 40  # type: ignore[arg-type]
     assert sum("SECRET_KEY is not set" in record.getMessage() for record in caplog.records) == 1
+
+
+async def test_a_removed_accounts_cookie_does_not_open_the_next_accounts_session(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await add_staff(database, "anna", role="admin")
+    await add_staff(database, "dave", role="staff")
+    await logged_in(client, "dave")
+    daves_cookie = client.cookies.get("wegweiser_staff")
+    assert daves_cookie and (await client.get("/staff/audit")).status_code == 403
+
+    # dave leaves; erin, an admin, is added next (SQLite hands her dave's row id).
+    async with database.session() as session, session.begin():
+        await staff.remove_account(session, "dave")
+    await add_staff(database, "erin", role="admin")
+
+    client.cookies.clear()
+    client.cookies.set("wegweiser_staff", daves_cookie, path="/staff")
+    assert (await client.get("/staff/audit")).status_code == 303  # to the login, not erin's audit log
+    assert (await client.get("/staff/queue", headers={"X-Console-Fetch": "1"})).status_code == 401
+
+
+async def test_a_flood_of_urgent_cases_neither_hides_a_real_one_nor_goes_unnoticed(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await add_staff(database)
+    # 205 scripted web chat sessions, each with a violence message, a few minutes before …
+    await add_cases(
+        database,
+        205,
+        said=("Er schlägt mich",),
+        urgent=True,
+        channel="web",
+        opened_at=datetime.now(UTC) - timedelta(minutes=3),
+    )
+    # … then a person who really needs help.
+    real = await add_case(database, said=("Bitte helfen Sie, mein Kind ist verletzt",), urgent=True)
+    await logged_in(client)
+
+    for page in (
+        await client.get("/staff"),
+        await client.get("/staff/queue", headers={"X-Console-Fetch": "1"}),
+    ):
+        assert f'data-case="{real.id}"' in page.text
+        assert "206 Fälle in dieser Auswahl, davon 206 dringend und offen" in page.text
+        assert (
+            "Auffällig viele neue Fälle: 206 in den letzten 10 Minuten (206 dringend, 205 aus dem Web-Chat)"
+            in page.text
+        )
+    # On a quiet day there is no banner.
+    async with database.session() as session, session.begin():
+        await session.execute(update(Case).values(opened_at=datetime.now(UTC) - timedelta(hours=1)))
+    quiet = await client.get("/staff")
+    assert "Auffällig" not in quiet.text and "neu in den letzten 10 Minuten: 0" in quiet.text
+
+
+async def test_the_queue_pages_over_http(client: httpx.AsyncClient, database: Database) -> None:
+    await add_staff(database)
+    await add_cases(database, 60, language="ar")
+    await logged_in(client)
+
+    def shown(html: str) -> list[str]:
+        return re.findall(r'data-case="(\d+)"', html)
+
+    first = await client.get("/staff", params={"language": "ar"})
+    assert len(shown(first.text)) == 50 and "Seite 1 von 2" in first.text
+    assert 'href="/staff?language=ar&amp;page=2" rel="next"' in first.text
+    second = await client.get("/staff", params={"language": "ar", "page": "2"})
+    assert len(shown(second.text)) == 10 and not set(shown(first.text)) & set(shown(second.text))
+    assert 'data-poll="/staff/queue?language=ar&amp;page=2"' in second.text  # it keeps its page
+    for hostile in ("abc", "-1", "0", "99999999999999999999", "2' OR 1=1"):
+        page = await client.get("/staff", params={"page": hostile})
+        assert page.status_code == 200 and len(shown(page.text)) in (10, 50), hostile
+
+
+async def test_two_thousand_messages_in_a_case_do_not_weigh_down_the_queue_or_the_case_page(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await add_staff(database)
+    case = await add_case(database, said=())
+    async with database.session() as session, session.begin():
+        session.add_all(
+            CaseEvent(case_id=case.id, kind="user_message", text=f"Nachricht {n:04} " + "x" * 4000)
+            for n in range(2000)
+        )
+    await logged_in(client)
+
+    with loaded_from_database() as queue_load:
+        queue = await client.get("/staff/queue", headers={"X-Console-Fetch": "1"})
+    assert "Nachricht 1999" in queue.text
+    assert queue_load.chars < 1000  # the start of the last message, not 8 MB of thread
+
+    with loaded_from_database() as case_load:
+        page = await client.get(f"/staff/cases/{case.id}/live", headers={"X-Console-Fetch": "1"})
+    assert "Nachricht 1999" in page.text and "Nachricht 1949" not in page.text
+    assert page.text.count('class="entry kind-user_message"') == cases.THREAD_PAGE
+    assert len(page.content) < 300_000 and case_load.chars < 300_000
+    assert "1950 ältere Einträge" in page.text
+
+    older_link = re.search(r'href="(/staff/cases/\d+\?before=\d+)">ältere laden', page.text)
+    assert older_link
+    older = await client.get(older_link.group(1))
+    assert "Nachricht 1949" in older.text and "Nachricht 1950" not in older.text
+    assert "1900 ältere Einträge" in older.text and "zu den neuesten Einträgen" in older.text
+    assert f'data-poll="/staff/cases/{case.id}/live?before=' in older.text
+
+
+OVERRIDES = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+INVISIBLE = "\u200b\u2060\ufeff"
+
+
+async def test_direction_overrides_and_invisible_characters_do_not_reach_the_console(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    # "Termin am \u202e...": the override would show the rest reversed, and spill into what follows.
+    sneaky = "Termin am \u202emorgen\u202c um 9\u200b Uhr \u2067دعوة\u2069\ufeff"
+    persian = "می\u200cخواهم"  # the zero-width non-joiner belongs to the word
+    await add_staff(database)
+    case = await add_case(database, said=(persian, sneaky), language="fa")
+    async with database.session() as session, session.begin():
+        session.add(Message(user_id=case.user_id, direction="in", text=sneaky))
+    await logged_in(client)
+    for url in ("/staff", "/staff/queue", f"/staff/cases/{case.id}", f"/staff/cases/{case.id}/live"):
+        page = (await client.get(url, headers={"X-Console-Fetch": "1"})).text
+        assert not set(page) & set(OVERRIDES + INVISIBLE), (
+            url,
+            [hex(ord(c)) for c in set(page) & set(OVERRIDES + INVISIBLE)],
+        )
+        assert "Termin am morgen um 9 Uhr دعوة" in page or persian in page, url
+    case_page = (await client.get(f"/staff/cases/{case.id}")).text
+    assert persian in case_page
+    texts = re.findall(r'<div class="text"[^>]*>', case_page)
+    assert texts and all('dir="auto"' in tag for tag in texts)
+    assert '<td class="preview" dir="auto">' in (await client.get("/staff")).text

@@ -1,4 +1,5 @@
-"""After RETENTION_DAYS, messages, feedback, unanswered questions and closed cases are gone."""
+"""After RETENTION_DAYS, messages, feedback, unanswered questions and closed cases are gone; after
+AUDIT_RETENTION_DAYS, the audit log's rows."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from sqlalchemy import func, select
 
 from bot.privacy.retention import purge_expired
 from bot.storage.database import Database
-from bot.storage.models import Case, Feedback, Message, OutboxEntry, ProcessedUpdate, UnansweredQuestion, User
+from bot.storage.models import (
+    AuditEntry,
+    Case,
+    Feedback,
+    LoginAttempt,
+    Message,
+    OutboxEntry,
+    ProcessedUpdate,
+    UnansweredQuestion,
+    User,
+)
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -82,3 +93,26 @@ async def test_users_silent_for_the_retention_period_are_forgotten(database: Dat
         left = set((await session.execute(select(User.external_id))).scalars())
     assert left == {"2", "3"}
     assert await count(database, OutboxEntry) == 1
+
+
+async def test_audit_rows_go_after_the_audit_retention_and_login_attempts_after_a_day(
+    database: Database,
+) -> None:
+    old, recent = NOW - timedelta(days=366), NOW - timedelta(days=364)
+    async with database.session() as session, session.begin():
+        session.add(AuditEntry(actor="anna", action="reply", target="case:1", created_at=old))
+        session.add(AuditEntry(actor="anna", action="reply", target="case:2", created_at=recent))
+        # a repeated row counts from its last repeat
+        session.add(
+            AuditEntry(action="login_failed", target="staff:?", count=3, created_at=old, last_at=recent)
+        )
+        session.add(LoginAttempt(key="client:203.0.113.9", failures=9, last_at=NOW - timedelta(hours=25)))
+        session.add(LoginAttempt(key="user:anna", failures=2, last_at=NOW - timedelta(hours=23)))
+
+    purged = await purge_expired(database, retention_days=30, now=NOW, audit_retention_days=365)
+
+    assert (purged.audit, purged.login_attempts) == (1, 1)
+    async with database.session() as session:
+        targets = set((await session.execute(select(AuditEntry.target))).scalars())
+        keys = set((await session.execute(select(LoginAttempt.key))).scalars())
+    assert targets == {"case:2", "staff:?"} and keys == {"user:anna"}
