@@ -262,25 +262,48 @@ def prepare_database(url: str | None) -> str:
     return url
 
 
+# Issue #23's budgets, which replaced issue #7's ratios to raw Rasa (bench/README.md says why): one
+# user's p50 within 30 ms of a raw Rasa parse (with Rasa and degraded), 30 messages/s with 200 users
+# (Telegram's own send limit per bot: more buys nothing there), the bot's peak RSS with the
+# embedding model of the semantic safety net.
+ONE_USER_MARGIN_MS = 30
+THROUGHPUT_FLOOR = 30.0
+RSS_LIMIT_MB = 300
+
+
 def judge(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
-    bot, rasa, degraded = results["bot"], results["rasa_raw"], results["degraded"]
-    p50_limit = 1.5 * rasa["p50_ms"] + 10
-    throughput_floor = 0.7 * rasa["throughput_msgs_per_s"]
+    bot, details = results["bot"], results["details"]
+    raw_one, bot_one, degraded_one = (
+        details["rasa_raw_one_user"],
+        details["bot_one_user"],
+        details["degraded"],
+    )
+    one_user_limit = raw_one["p50_ms"] + ONE_USER_MARGIN_MS
     return [
         (
-            "bot p50 latency",
-            f"{bot['p50_ms']} ms",
-            f"<= 1.5 × raw Rasa p50 + 10 ms = {p50_limit:.1f} ms",
-            bot["p50_ms"] <= p50_limit,
+            "bot p50, one user",
+            f"{bot_one['p50_ms']} ms",
+            f"<= raw Rasa p50 + {ONE_USER_MARGIN_MS} ms = {one_user_limit:.1f} ms",
+            bot_one["p50_ms"] <= one_user_limit,
         ),
         (
-            "bot throughput",
-            f"{bot['throughput_msgs_per_s']} msg/s",
-            f">= 0.7 × raw Rasa = {throughput_floor:.1f} msg/s",
-            bot["throughput_msgs_per_s"] >= throughput_floor,
+            "degraded p50, one user",
+            f"{degraded_one['p50_ms']} ms",
+            f"<= raw Rasa p50 + {ONE_USER_MARGIN_MS} ms = {one_user_limit:.1f} ms",
+            degraded_one["p50_ms"] <= one_user_limit,
         ),
-        ("bot process RSS (peak)", f"{bot['rss_mb']} MB", "<= 200 MB", bot["rss_mb"] <= 200),
-        ("degraded p50 (one user)", f"{degraded['p50_ms']} ms", "<= 10 ms", degraded["p50_ms"] <= 10),
+        (
+            f"bot throughput, {results['meta']['users']} users",
+            f"{bot['throughput_msgs_per_s']} msg/s",
+            f">= {THROUGHPUT_FLOOR:.0f} msg/s",
+            bot["throughput_msgs_per_s"] >= THROUGHPUT_FLOOR,
+        ),
+        (
+            "bot process RSS (peak)",
+            f"{bot['rss_mb']} MB",
+            f"<= {RSS_LIMIT_MB} MB",
+            bot["rss_mb"] <= RSS_LIMIT_MB,
+        ),
         (
             "wegweiser ask --jsonl",
             f"{results['ask_jsonl']['lines_per_s']} lines/s",
@@ -321,10 +344,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"Ratios: bot p50 / raw Rasa p50 = {ratios['p50_bot_over_rasa']}, "
         f"bot throughput / raw Rasa throughput = {ratios['throughput_bot_over_rasa']}.",
         "",
-        # The issue's p50 target is judged on the loaded phase (above). With N closed-loop users that
-        # is mostly queueing (N / throughput); one user shows the cost of the path itself.
-        f"For reading, not the target: one user, without queueing, bot p50 {bot_one['p50_ms']} ms "
-        f"against 1.5 × raw Rasa p50 + 10 ms = {1.5 * raw_one['p50_ms'] + 10:.1f} ms.",
+        # With N closed-loop users every latency is mostly queueing (N / throughput); the p50 budget is
+        # judged on one user, which shows the cost of the path itself.
+        f"For reading, not a target: with {meta['users']} users, bot p50 {details['bot']['p50_ms']} ms "
+        f"against raw Rasa's {details['rasa_raw']['p50_ms']} ms (one user: {bot_one['p50_ms']} against "
+        f"{raw_one['p50_ms']} ms).",
         "",
         "CPU time per message (independent of how busy the machine is): Rasa "
         f"{details['rasa_raw'].get('rasa_cpu_ms_per_message')} ms per parse; bot process "

@@ -280,7 +280,9 @@ def train(
         progress(f"crisis net is up to date: {path.name}")
         return path
     progress(f"training the crisis net {path.name} on {len(samples)} texts …")
-    net = fit_samples(samples, EmbeddingCache(models_dir / EMBEDDINGS_FILE), embedder or Embedder(), progress)
+    # Training may use every core: nothing else waits for it.
+    embedder = embedder or Embedder(threads=os.cpu_count() or 1)
+    net = fit_samples(samples, EmbeddingCache(models_dir / EMBEDDINGS_FILE), embedder, progress)
     models_dir.mkdir(parents=True, exist_ok=True)
     net.save(path)
     nets = sorted(models_dir.glob(f"{MODEL_PREFIX}*.npz"), key=lambda p: p.stat().st_mtime)

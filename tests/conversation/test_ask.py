@@ -186,3 +186,22 @@ def test_a_birth_question_at_the_standesamt_still_gets_the_birth_answer(
     result = json.loads(capsys.readouterr().out)
     assert (result["topic"], result["action"]) == ("birth_registration", "answer")
     assert "0541 323-4937" not in result["text"]  # the wedding-date lines are not the birth office's
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        # issue #23: read as a change of language (uk, ru, ku) or as out of scope (tr)
+        ("uk", "Де можна вивчити німецьку?"),
+        ("ru", "Где можно выучить немецкий?"),
+        ("ku", "Ez dikarim li ku derê almanî hîn bibim?"),
+        ("tr", "Almanca nerede öğrenebilirim?"),
+    ],
+)
+def test_where_to_learn_german_is_a_question_about_german_courses(
+    real_content_no_nlu: None, capsys: pytest.CaptureFixture[str], language: str, question: str
+) -> None:
+    assert main(["ask", "--lang", language, "--place", "stadt_osnabrueck", "--json", question]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["intent"] in ("integration_course", "german_practice"), result
+    assert result["action"] in ("answer", "ask_place", "clarify"), result
