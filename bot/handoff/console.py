@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from bot.content.model import LANGUAGES, ContentBase
-from bot.conversation.messages import plain_text
+from bot.conversation.messages import plain_text, storable
 from bot.handoff import cases, staff
 from bot.handoff.cases import OUTCOMES, CaseError, QueueFilter, aware
 from bot.i18n import normalize_language
@@ -367,10 +367,15 @@ def existing_case_id(case_id: int) -> int:
 ACTIONS = ("claim", "release", "reply", "note", "close")
 
 
+def form_text(form: FormData, name: str) -> str:
+    """A form field as text the database can store: PostgreSQL refuses a NUL (a 500 before)."""
+    return storable(str(form.get(name) or ""))
+
+
 async def perform(
     session: AsyncSession, account: StaffAccount, case_id: int, action: str, form: FormData
 ) -> None:
-    text = str(form.get("text") or "")
+    text = form_text(form, "text")
     if action == "claim":
         if not await cases.claim_case(session, case_id, account):
             found = await cases.triage(session, case_id)
@@ -388,7 +393,7 @@ async def perform(
     elif action == "note":
         await cases.add_note(session, case_id, account, text)
     elif action == "close":
-        await cases.close_case(session, case_id, account, str(form.get("outcome") or ""))
+        await cases.close_case(session, case_id, account, form_text(form, "outcome"))
     else:  # pragma: no cover - the routes are made from ACTIONS
         raise ValueError(action)
 
@@ -417,7 +422,7 @@ def staff_router(services: Services) -> APIRouter:
             return console.login_page(
                 request, "Das Formular war abgelaufen. Bitte noch einmal anmelden.", 403
             )
-        username, password = str(form.get("username") or ""), str(form.get("password") or "")
+        username, password = form_text(form, "username"), str(form.get("password") or "")
         client = request.client.host if request.client else "unknown"
         result = await staff.authenticate(database, username[:64], password[:1024], client=client)
         if result.retry_after:
@@ -486,7 +491,7 @@ def staff_router(services: Services) -> APIRouter:
         async with database.session() as session:
             who = await console.login_of(request, session)
             form = await request.form()
-            text = str(form.get("text") or "")
+            text = form_text(form, "text")
             try:
                 await perform(session, who.account, existing_case_id(case_id), action, form)
                 await session.commit()
