@@ -74,8 +74,6 @@ THRESHOLDS: dict[Source, Thresholds] = {
 class SemanticThresholds:
     urgent: float  # the semantic net's P(crisis) from which it raises the alarm by itself
     sure: float  # from here a confident non-urgent NLU reading cannot hold it back
-    calm: float  # below this the net reads no crisis: with a confident NLU, a false alarm is held back
-    quiet: float = 0.0  # below this the net alone holds a false alarm back
 
 
 # The semantic safety net (crisis.py) gives one probability whatever the NLU source, so one set of
@@ -84,11 +82,10 @@ class SemanticThresholds:
 # with alarming words, eight languages; never the evaluation sets); Rasa, missed / false alarms:
 #   without the net:         split 0 / 25,  dev 74 / 31
 #   urgent 0.5, sure 0.8:    split 0 / 43,  dev  6 / 31
-#   urgent 0.4, sure 0.7:    split 0 / 52,  dev  4 / 30   <- each crisis found costs < 10 false alarms
+#   urgent 0.4, sure 0.7:    split 0 / 56,  dev  4 / 31   <- each crisis found costs < 10 false alarms
 #   urgent 0.3, sure 0.6:    many more false alarms for no crisis more (regression alone)
-#   quiet 0.05 / 0.08 / 0.1: split 0 / 50, 0 / 48, 1 / 48 (0.1 lets a crisis through); dev 4 / 20, 4 / 18
 # Details in nlu/README.md ("Issue #23").
-SEMANTIC = SemanticThresholds(urgent=0.4, sure=0.7, calm=0.3, quiet=0.08)
+SEMANTIC = SemanticThresholds(urgent=0.4, sure=0.7)
 
 
 @dataclass(frozen=True)
@@ -130,18 +127,6 @@ def _confident_elsewhere(understanding: Understanding, limits: Thresholds, urgen
     )
 
 
-def _calm_by_all(understanding: Understanding, limits: Thresholds, urgent_topics: set[str]) -> bool:
-    """Both independent views say calm: the semantic net reads no crisis at all, and the NLU reads a
-    non-urgent topic with confidence ("the fire in our kitchen is out, whom do I tell?"). Only then
-    may a strong keyword or an unsure urgent NLU reading be held back."""
-    reading = understanding.crisis
-    return (
-        reading is not None
-        and reading.urgent < SEMANTIC.calm
-        and (reading.urgent < SEMANTIC.quiet or _confident_elsewhere(understanding, limits, urgent_topics))
-    )
-
-
 def _urgent_topic_for(category: safety.Category, urgent_topics: set[str], content: ContentBase) -> str | None:
     preferred = "violence_protection" if category == "violence" else "emergency"
     if preferred in content.topics:
@@ -178,9 +163,9 @@ def decide(
         return Decision(action, topic, alternatives, top_confidence, top_intent, place, reason)
 
     # 1. Urgent first: the semantic safety net, the NLU's urgent reading and the keyword net; each
-    # can raise the alarm, and only two calm views together can hold one back (`_calm_by_all`).
+    # raises the alarm by itself, and nothing holds back the NLU's or the keyword net's alarm: they
+    # are the floor the semantic net only adds to (nlu/README.md, "Issue #23", says what a veto cost).
     reading = understanding.crisis
-    calm = _calm_by_all(understanding, limits, urgent_topics)
     if (
         reading is not None
         and reading.urgent >= SEMANTIC.urgent
@@ -198,16 +183,12 @@ def decide(
             # The thresholds are low on purpose, so an unsure urgent reading also offers the topics
             # the message may be about instead: a false alarm then still leads to the answer.
             unsure = rank > 0 or confidence < limits.answer
-            if unsure and calm:
-                break
             instead = _alternatives(understanding, limits, leave_out=urgent_topics) if unsure else ()
             return made("emergency", intent, "nlu_urgent", instead)
-    if hit is not None:
-        # A weak cue ("Polizei") also gives way to a confident NLU alone; a strong one only to both views.
-        overruled = calm or (not hit.strong and _confident_elsewhere(understanding, limits, urgent_topics))
-        if not overruled:
-            urgent_topic = _urgent_topic_for(hit.category, urgent_topics, content)
-            return made("emergency", urgent_topic, "keyword")
+    # A weak cue ("Polizei") gives way to a confident non-urgent NLU reading; a strong one never.
+    if hit is not None and (hit.strong or not _confident_elsewhere(understanding, limits, urgent_topics)):
+        urgent_topic = _urgent_topic_for(hit.category, urgent_topics, content)
+        return made("emergency", urgent_topic, "keyword")
 
     # 2. Conversation intents.
     if understanding.topic is None:

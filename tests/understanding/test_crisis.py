@@ -62,15 +62,29 @@ CRISES = [
 
 # (language, message, what Rasa read, its confidence)
 CALM = [
-    ("de", "Bei der Anmeldung hat die Polizei meine Fingerabdrücke genommen. Ist das normal?", "ukraine_protection", 0.58),
-    ("en", "I was beaten back home, how does the asylum interview work?", "asylum_procedure", 1.0),
-    ("en", "I'm dying to learn German, where can I take a course?", "integration_course", 0.9),
-    ("en", "My son has a fever but it's not an emergency, he drinks and plays. Which doctor?", "health_care", 0.7),
     ("en", "My residence card was stolen, I already reported it to the police. What now?", "residence_permit", 0.98),
     ("ru", "moemu synu 7 let, on sidit doma ves den, kuda ego v shkolu?", "school_enrolment", 0.97),
+    # Still false alarms: a keyword the NLU cannot overrule, whatever the semantic net reads (it reads
+    # each of them as calm). Strict, so that whoever fixes one sees it here.
+    pytest.param(
+        "en", "I was beaten back home, how does the asylum interview work?", "asylum_procedure", 1.0,
+        marks=pytest.mark.xfail(strict=True, reason="strong cue 'beaten', past or present alike"),
+    ),
+    pytest.param(
+        "en", "I'm dying to learn German, where can I take a course?", "integration_course", 0.9,
+        marks=pytest.mark.xfail(strict=True, reason="strong cue 'dying', figurative or not"),
+    ),
+    pytest.param(
+        "de", "Bei der Anmeldung hat die Polizei meine Fingerabdrücke genommen. Ist das normal?", "ukraine_protection", 0.58,
+        marks=pytest.mark.xfail(strict=True, reason="weak cue 'Polizei', and the NLU is unsure"),
+    ),
+    pytest.param(
+        "en", "My son has a fever but it's not an emergency, he drinks and plays. Which doctor?", "health_care", 0.7,
+        marks=pytest.mark.xfail(strict=True, reason="strong cue 'emergency', even when negated"),
+    ),
     pytest.param(
         "en", "We had a small kitchen fire, it is already out. Do I tell the landlord?", "anti_discrimination", 0.59,
-        marks=pytest.mark.xfail(strict=True, reason="'fire' is a strong keyword; the net reads 0.07, above 'quiet'"),
+        marks=pytest.mark.xfail(strict=True, reason="strong cue 'fire'"),
     ),
     pytest.param(
         "de", "Früher hat mein Mann mich geschlagen, jetzt bin ich sicher und suche Beratung.", "violence_protection", 1.0,
@@ -124,19 +138,22 @@ def test_violence_now_leads_to_the_violence_answer(real_content: ContentBase) ->
     assert (decision.action, decision.topic) == ("emergency", "violence_protection")
 
 
-def test_a_keyword_alarm_is_held_back_only_when_both_views_read_calm(real_content: ContentBase) -> None:
+def test_the_keyword_net_is_a_floor_whatever_the_semantic_net_reads(real_content: ContentBase) -> None:
     text = "unser Küchenbrand ist gelöscht, wem sage ich es?"  # "brand": a strong keyword
-    calm_net = CrisisReading(0.01, 0.0)
-    cases = [
-        (nlu_reading("refugee_social_work", 0.95), calm_net, False),  # both calm
-        (nlu_reading("refugee_social_work", 0.95), CrisisReading(0.35, 0.0), True),  # the net is unsure
-        (nlu_reading("refugee_social_work", 0.5), CrisisReading(0.2, 0.0), True),  # the NLU is unsure
-        (nlu_reading("refugee_social_work", 0.95), None, True),  # no net: the keyword net is the floor
-    ]
-    for reading, crisis_reading, alarm in cases:
-        understanding = dataclasses.replace(reading, crisis=crisis_reading)
+    for crisis_reading in (CrisisReading(0.0, 0.0), CrisisReading(0.35, 0.0), None):
+        understanding = dataclasses.replace(nlu_reading("refugee_social_work", 0.99), crisis=crisis_reading)
         decision = decide(understanding, text, language="de", place_known=True, content=real_content)
-        assert (decision.action == "emergency") is alarm, (reading, crisis_reading)
+        assert (decision.action, decision.reason) == ("emergency", "keyword"), crisis_reading
+
+
+def test_the_semantic_net_gives_way_to_a_confident_nlu_only_when_it_is_unsure(
+    real_content: ContentBase,
+) -> None:
+    confident = nlu_reading("integration_course", 0.95)
+    for urgent, alarm in ((0.5, False), (0.75, True)):
+        understanding = dataclasses.replace(confident, crisis=CrisisReading(urgent, 0.0))
+        decision = decide(understanding, "…", language="de", place_known=True, content=real_content)
+        assert (decision.action == "emergency") is alarm, urgent
 
 
 # -- training and storage, without the embedding model ---------------------------------------------
