@@ -14,6 +14,7 @@ worse than a false alarm (which only puts the emergency numbers first), so the n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -1156,6 +1157,18 @@ EVERY_LANGUAGE: dict[Category, str] = {
 }
 
 # Attached Arabic/Persian conjunctions, prepositions and the article, longest first.
+# Someone who says in so many words that it is NOT an emergency ("my son has a fever, but it is not
+# an emergency") does not get the alarm for the word "emergency" itself; every other keyword of the
+# message still counts ("not an emergency?? he is not breathing" stays an emergency).
+NOT_AN_EMERGENCY = (
+    "kein notfall", "keine notfall", "nicht notfall",
+    "not an emergency", "no emergency", "not emergency", "isnt an emergency", "isnt emergency",
+    "acil değil", "acil bir durum değil", "acil bir şey değil",
+    "مش طوارئ", "مو طوارئ", "ليست طوارئ", "ليس طوارئ", "مش حالة طوارئ", "ليست حالة طوارئ",
+    "اورژانسی نیست", "اورژانس نیست",
+    "ne acîl e", "ne rewşeke acîl e", "ne tiştekî acîl e",
+)  # fmt: skip
+
 _PROCLITICS = ("وال", "بال", "فال", "کال", "لل", "ال", "و", "ف", "ب", "ل", "ک")
 MAX_GAP = 2  # words allowed between the stems of a phrase ("afraid of my husband")
 FUZZY_FROM = 6  # Latin and Cyrillic stems of at least this many letters tolerate one typo
@@ -1293,11 +1306,16 @@ def _phrase_at(words: list[list[str]], start: int, stems: tuple[_Stem, ...]) -> 
 _ORDER = sorted(_KEYWORDS, key=lambda k: (not k.strong, k.category != "violence"))
 
 
+_NOT_AN_EMERGENCY = re.compile(
+    "|".join(rf"(?<!\w){re.escape(_prepare(phrase))}(?!\w)" for phrase in NOT_AN_EMERGENCY)
+)
+
+
 def check(text: str) -> SafetyHit | None:
     """The most telling urgent keyword in `text`, or None: strong before weak, and violence before
     emergency (it needs its own help line)."""
     # Each word with its forms without attached particles, worked out once for all keywords.
-    words = [_candidates(word) for word in _prepare(text).split()]
+    words = [_candidates(word) for word in _NOT_AN_EMERGENCY.sub(" ", _prepare(text)).split()]
     # A stem matches a word only where the word (or the word without its attached Arabic-script
     # particles) starts with the stem's first letter, unless the stem may stand inside a word: so a
     # keyword's phrase can only start at the words that begin with its first letter.

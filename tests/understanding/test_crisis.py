@@ -64,6 +64,7 @@ CRISES = [
 CALM = [
     ("en", "My residence card was stolen, I already reported it to the police. What now?", "residence_permit", 0.98),
     ("ru", "moemu synu 7 let, on sidit doma ves den, kuda ego v shkolu?", "school_enrolment", 0.97),
+    ("en", "My son has a fever but it's not an emergency, he drinks and plays. Which doctor?", "health_care", 0.7),
     # Still false alarms: a keyword the NLU cannot overrule, whatever the semantic net reads (it reads
     # each of them as calm). Strict, so that whoever fixes one sees it here.
     pytest.param(
@@ -77,10 +78,6 @@ CALM = [
     pytest.param(
         "de", "Bei der Anmeldung hat die Polizei meine Fingerabdrücke genommen. Ist das normal?", "ukraine_protection", 0.58,
         marks=pytest.mark.xfail(strict=True, reason="weak cue 'Polizei', and the NLU is unsure"),
-    ),
-    pytest.param(
-        "en", "My son has a fever but it's not an emergency, he drinks and plays. Which doctor?", "health_care", 0.7,
-        marks=pytest.mark.xfail(strict=True, reason="strong cue 'emergency', even when negated"),
     ),
     pytest.param(
         "en", "We had a small kitchen fire, it is already out. Do I tell the landlord?", "anti_discrimination", 0.59,

@@ -492,3 +492,32 @@ def test_no_keyword_is_listed_twice() -> None:
     for keyword in _KEYWORDS:
         if keyword.language != "any":
             assert (keyword.category, keyword.stems) not in shared, f"{keyword.phrase!r} is in EVERY_LANGUAGE"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meine Tochter hat 38 Grad Fieber, kein Notfall, welcher Kinderarzt hat Samstag auf?",
+        "it is not an emergency, but where do I find a doctor on sunday",
+        "acil değil ama dişim ağrıyor, hangi dişçi",
+        "مش طوارئ بس بدي دكتور اسنان",
+        "اورژانسی نیست، دکتر عمومی کجاست",
+        "ne acîl e, lê ez li doktorekî digerim",
+    ],
+)
+def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
+    assert check(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not an emergency?? my dad is not breathing",
+        "kein Notfall, aber mein Mann schlägt mich",
+        "acil değil mi? evde yangın var",
+        "is this an emergency? she swallowed pills",
+    ],
+)
+def test_every_other_keyword_still_counts_beside_not_an_emergency(text: str) -> None:
+    hit = check(text)
+    assert hit is not None and hit.strong
