@@ -53,7 +53,8 @@ def test_evaluate_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("matcher:")
     assert "emerg.recall%" in out and "most confused" in out
-    assert "matcher, set newcomers:" in out and "top-1 topic accuracy, split / newcomers" in out
+    assert "matcher, set newcomers:" in out and "matcher, set crisis:" in out
+    assert "top-1 topic accuracy, split / crisis / newcomers / situations" in out
 
 
 def test_train_without_rasa_says_so_in_one_line(
