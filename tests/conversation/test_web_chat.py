@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
 from bot.conversation import outbox
 from bot.conversation.core import Conversation
 from bot.conversation.messages import Reply
-from bot.settings import Settings
 from bot.storage.models import User
-from bot.web.chat import SESSION_HEADER, mount_chat
-from bot.web.guard import protect
+from bot.web.chat import SESSION_HEADER
 from tests.support.browser import browser_context, page, serve_app  # noqa: F401
-
-
-@pytest.fixture
-async def web_chat(conversation: Conversation, content_dir: Path) -> AsyncIterator[str]:
-    app = FastAPI()
-    settings = Settings(CONTENT_DIR=content_dir)
-    mount_chat(app, conversation, conversation.database, settings)
-    protect(app, settings)  # as served: the page must work under its CSP
-    async with serve_app(app) as url:
-        yield url
 
 
 async def post(

@@ -66,7 +66,14 @@
       item.appendChild(box);
     }
     log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    return item;
+  }
+
+  // A batch of replies is read from its first line: the first new message starts at the top of the
+  // view (where the emergency numbers are), not the end of the last one (sources, opening hours).
+  function showAll(replies) {
+    const items = replies.map(show);
+    if (items.length) log.scrollTop = items[0].offsetTop - log.firstElementChild.offsetTop;
   }
 
   function showMine(text) {
@@ -83,6 +90,7 @@
     item.className = "error";
     item.textContent = "⚠️ Keine Verbindung – bitte noch einmal senden. · No connection – please send again.";
     log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
   }
 
   async function post(body, attempt) {
@@ -104,7 +112,7 @@
     showMine(shown === undefined ? text : shown);
     sending = sending.then(async () => {
       try {
-        (await post({ id: newId(), kind, text }, 0)).replies.forEach(show);
+        showAll((await post({ id: newId(), kind, text }, 0)).replies);
       } catch (e) { showError(); }
     });
   }
@@ -113,7 +121,7 @@
     try {
       if (token) {
         const response = await fetch("/api/chat/updates", { headers: { [TOKEN_HEADER]: token } });
-        if (response.ok) (await response.json()).replies.forEach(show);
+        if (response.ok) showAll((await response.json()).replies);
       }
     } catch (e) { /* offline for a moment: the next poll catches up, nothing is lost */ }
     setTimeout(poll, POLL_MS);

@@ -1,0 +1,64 @@
+"""The web chat as people use it on a phone (390×844) in headless Chromium: where the view lands,
+what shows while the bot thinks, right-to-left text, the menu, the page without JavaScript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.async_api import Page, expect
+
+from bot.content.model import LANGUAGES
+from tests.conftest import write_content
+from tests.support.browser import browser_context, page  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+EMERGENCY_FIRST_LINE = "🚨 112 · 110"
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    """The test content, with an emergency answer as long as the real one (numbers first, then
+    pages of advice, sources and hotline hours)."""
+    directory = write_content(tmp_path / "content")
+    path = directory / "topics" / "emergency.yaml"
+    topic = yaml.safe_load(path.read_text("utf-8"))
+    advice = "\n".join(f"Advice {n}: who helps, when." for n in range(50))
+    for language in LANGUAGES:
+        topic["translations"][language]["answer"] = f"<b>{EMERGENCY_FIRST_LINE}</b>\n{advice}"
+    path.write_text(yaml.safe_dump(topic, allow_unicode=True, sort_keys=False), "utf-8")
+    return directory
+
+
+@pytest.fixture
+async def phone(page: Page) -> Page:  # noqa: F811
+    await page.set_viewport_size(PHONE)
+    return page
+
+
+async def start(phone: Page, web_chat: str, language: str = "Deutsch") -> None:
+    """Open the chat, choose the language and the place, as a new user does."""
+    await phone.goto(web_chat + "/")
+    await phone.get_by_role("button", name=language).click()
+    await phone.locator("li.bot.place_question button").first.click()
+    await expect(phone.locator("li.bot.place_saved")).to_be_visible()
+
+
+async def send(phone: Page, text: str) -> None:
+    await phone.fill("#text", text)
+    await phone.keyboard.press("Enter")
+
+
+async def test_a_long_emergency_answer_is_read_from_its_first_line(phone: Page, web_chat: str) -> None:
+    await start(phone, web_chat)
+    await send(phone, "Mein Mann schlägt mich und ich habe Angst")
+    await expect(phone.locator("li.bot.handoff")).to_be_visible()  # the last reply of the answer
+    numbers = phone.locator("li.bot.emergency").first
+    # The first new message starts at the top of the chat, with the emergency numbers in view.
+    log_box, first_box = await phone.locator("#log").bounding_box(), await numbers.bounding_box()
+    assert log_box and first_box
+    assert log_box["y"] <= first_box["y"] <= log_box["y"] + 40
+    await expect(numbers.get_by_text(EMERGENCY_FIRST_LINE)).to_be_in_viewport()
