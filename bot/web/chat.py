@@ -35,6 +35,7 @@ from bot.conversation.outbox import claim_pending, mark_delivered
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.web.limits import ChatLimits
+from bot.web.page import all_page_strings, page_language, page_strings
 
 HERE = Path(__file__).parent
 SESSION_HEADER = "X-Chat-Session"
@@ -71,8 +72,10 @@ def chat_router(conversation: Conversation, database: Database, limits: ChatLimi
     router = APIRouter()
 
     @router.get("/", response_class=HTMLResponse)
-    async def page(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "chat.html")
+    async def page(request: Request, accept_language: Annotated[str | None, Header()] = None) -> HTMLResponse:
+        language = page_language(first_language(accept_language))
+        context = {"language": language, "strings": page_strings(language), "all_strings": all_page_strings()}
+        return templates.TemplateResponse(request, "chat.html", context)
 
     @router.post("/api/chat/send", response_model=None)
     async def send(

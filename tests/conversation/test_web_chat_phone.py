@@ -3,11 +3,12 @@ what shows while the bot thinks, right-to-left text, the menu, the page without 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 import yaml
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from bot.content.model import LANGUAGES
 from tests.conftest import write_content
@@ -48,6 +49,7 @@ async def start(phone: Page, web_chat: str, language: str = "Deutsch") -> None:
 
 
 async def send(phone: Page, text: str) -> None:
+    await expect(phone.locator("#send")).to_be_enabled()  # the answer before has come
     await phone.fill("#text", text)
     await phone.keyboard.press("Enter")
 
@@ -62,3 +64,48 @@ async def test_a_long_emergency_answer_is_read_from_its_first_line(phone: Page, 
     assert log_box and first_box
     assert log_box["y"] <= first_box["y"] <= log_box["y"] + 40
     await expect(numbers.get_by_text(EMERGENCY_FIRST_LINE)).to_be_in_viewport()
+
+
+async def test_while_the_bot_thinks_the_page_says_so_and_sends_nothing_more(
+    phone: Page, web_chat: str
+) -> None:
+    await start(phone, web_chat)
+    answer_may_come = asyncio.Event()
+
+    async def held(route: Route) -> None:
+        await answer_may_come.wait()
+        await route.continue_()
+
+    await phone.route("**/api/chat/send", held)
+    await send(phone, "registration de question 5")
+    await expect(phone.locator("#typing")).to_be_visible()
+    await expect(phone.locator("#typing")).to_have_text("Wegweiser schreibt …")
+    await expect(phone.locator("#log")).to_have_attribute("aria-busy", "true")
+    await expect(phone.locator("#send")).to_be_disabled()
+    # Enter again while waiting: the text stays in the box, nothing is sent.
+    await phone.fill("#text", "noch eine Frage")
+    await phone.keyboard.press("Enter")
+    await expect(phone.locator("#text")).to_have_value("noch eine Frage")
+    answer_may_come.set()
+    await expect(phone.locator("li.bot.answer")).to_be_visible()
+    await expect(phone.locator("#typing")).to_be_hidden()
+    await expect(phone.locator("#log")).to_have_attribute("aria-busy", "false")
+    await expect(phone.locator("#send")).to_be_enabled()
+    await expect(phone.locator("li.user", has_text="noch eine Frage")).to_have_count(0)
+
+
+async def test_a_double_click_or_a_double_enter_sends_once_and_gets_one_answer(
+    phone: Page, web_chat: str
+) -> None:
+    await phone.goto(web_chat + "/")
+    await phone.get_by_role("button", name="Deutsch").dblclick()
+    await phone.locator("li.bot.place_question button").first.click()
+    await phone.fill("#text", "registration de question 5")
+    await phone.keyboard.press("Enter")
+    await phone.keyboard.press("Enter")
+    await send(phone, "/help")  # answered after anything sent before it
+    await expect(phone.locator("li.bot.help")).to_be_visible()
+    await expect(phone.locator("li.user", has_text="Deutsch")).to_have_count(1)
+    await expect(phone.locator("li.bot.welcome")).to_have_count(1)
+    await expect(phone.locator("li.user", has_text="registration de question 5")).to_have_count(1)
+    await expect(phone.locator("li.bot.answer")).to_have_count(1)

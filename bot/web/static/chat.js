@@ -5,7 +5,23 @@
   const log = document.getElementById("log");
   const form = document.getElementById("compose");
   const input = document.getElementById("text");
+  const sendButton = document.getElementById("send");
+  const typing = document.getElementById("typing");
   const POLL_MS = 3000;
+  // The page's own strings in every language (bot/web/page.py); they follow the chosen language.
+  const STRINGS = JSON.parse(document.getElementById("page-strings").dataset.strings);
+  const LANGUAGE_KEY = "wegweiser-language";
+  let language = document.documentElement.lang;
+
+  function useLanguage(chosen) {
+    if (!STRINGS[chosen]) return;
+    language = chosen;
+    localStorage.setItem(LANGUAGE_KEY, chosen);
+    typing.textContent = STRINGS[chosen].typing;
+    document.getElementById("text-label").textContent = STRINGS[chosen].message;
+    sendButton.setAttribute("aria-label", STRINGS[chosen].send);
+  }
+  useLanguage(localStorage.getItem(LANGUAGE_KEY) || language);
 
   function newId() {
     return crypto.randomUUID ? crypto.randomUUID()
@@ -47,6 +63,7 @@
   }
 
   function show(reply) {
+    if (reply.language && reply.language !== language) useLanguage(reply.language);
     const item = document.createElement("li");
     item.className = "bot " + (reply.kind || "");
     if (reply.language) item.lang = reply.language;
@@ -88,7 +105,7 @@
   function showError() {
     const item = document.createElement("li");
     item.className = "error";
-    item.textContent = "⚠️ Keine Verbindung – bitte noch einmal senden. · No connection – please send again.";
+    item.textContent = "⚠️ " + STRINGS[language].offline;
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
   }
@@ -106,15 +123,23 @@
     return data;
   }
 
-  // One message at a time, in order: the first one's answer brings the token the next one sends.
-  let sending = Promise.resolve();
+  // One message at a time: while one is on its way (typing notice shown, log busy, send button off),
+  // a second click or Enter sends nothing, so a double click gets one answer, not two. This also
+  // keeps the order: the first message's answer brings the token the next one sends.
+  let busy = false;
+  function setBusy(on) {
+    busy = on;
+    log.setAttribute("aria-busy", String(on));
+    sendButton.disabled = on;
+    typing.hidden = !on;
+  }
+
   function send(kind, text, shown) {
+    if (busy) return false;
+    setBusy(true);
     showMine(shown === undefined ? text : shown);
-    sending = sending.then(async () => {
-      try {
-        showAll((await post({ id: newId(), kind, text }, 0)).replies);
-      } catch (e) { showError(); }
-    });
+    post({ id: newId(), kind, text }, 0).then((data) => showAll(data.replies), showError).finally(() => setBusy(false));
+    return true;
   }
 
   async function poll() {
@@ -131,8 +156,7 @@
     event.preventDefault();
     const text = input.value.trim();
     if (!text) return;
-    input.value = "";
-    send(text.startsWith("/") ? "command" : "text", text);
+    if (send(text.startsWith("/") ? "command" : "text", text)) input.value = "";
   });
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
