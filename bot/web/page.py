@@ -24,8 +24,9 @@ STRINGS = {
 
 
 def page_strings(language: str) -> dict[str, str]:
+    """The strings in `language`, and its direction ("dir": "rtl" or "ltr") for <html dir>."""
     t = texts(language)
-    return {key: t.gettext(message) for key, message in STRINGS.items()}
+    return {key: t.gettext(message) for key, message in STRINGS.items()} | {"dir": "rtl" if t.rtl else "ltr"}
 
 
 def all_page_strings() -> dict[str, dict[str, str]]:

@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import Locator, Page, Route, expect
+from sqlalchemy import select
 
 from bot.content.model import LANGUAGES
+from bot.conversation import outbox
+from bot.conversation.core import Conversation
+from bot.conversation.messages import Reply
+from bot.storage.models import User
 from tests.conftest import write_content
 from tests.support.browser import browser_context, page  # noqa: F401
 
@@ -18,6 +23,9 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 EMERGENCY_FIRST_LINE = "🚨 112 · 110"
+LONG_URL = (
+    "https://www.osnabrueck.de/buergerservice/dienstleistungen/anmeldung-eines-wohnsitzes-in-osnabrueck"
+)
 
 
 @pytest.fixture
@@ -31,6 +39,12 @@ def content_dir(tmp_path: Path) -> Path:
     for language in LANGUAGES:
         topic["translations"][language]["answer"] = f"<b>{EMERGENCY_FIRST_LINE}</b>\n{advice}"
     path.write_text(yaml.safe_dump(topic, allow_unicode=True, sort_keys=False), "utf-8")
+    # An office with a phone's hours and a long web address, as real cards have them.
+    path = directory / "places" / "office_city.yaml"
+    office = yaml.safe_load(path.read_text("utf-8"))
+    office["phones"][0]["hours"] = {"mon": ["08:00-10:00"], "tue": ["08:00-10:00"], "thu": ["14:00-18:00"]}
+    office["web"] = LONG_URL
+    path.write_text(yaml.safe_dump(office, allow_unicode=True, sort_keys=False), "utf-8")
     return directory
 
 
@@ -46,6 +60,18 @@ async def start(phone: Page, web_chat: str, language: str = "Deutsch") -> None:
     await phone.get_by_role("button", name=language).click()
     await phone.locator("li.bot.place_question button").first.click()
     await expect(phone.locator("li.bot.place_saved")).to_be_visible()
+
+
+async def direction(element: Locator) -> str:
+    return str(await element.evaluate("element => getComputedStyle(element).direction"))
+
+
+async def on_one_line(element: Locator) -> bool:
+    return bool(
+        await element.evaluate(
+            "e => new Set([...e.getClientRects()].map((r) => Math.round(r.top))).size === 1"
+        )
+    )
 
 
 async def send(phone: Page, text: str) -> None:
@@ -109,3 +135,33 @@ async def test_a_double_click_or_a_double_enter_sends_once_and_gets_one_answer(
     await expect(phone.locator("li.bot.welcome")).to_have_count(1)
     await expect(phone.locator("li.user", has_text="registration de question 5")).to_have_count(1)
     await expect(phone.locator("li.bot.answer")).to_have_count(1)
+
+
+async def test_arabic_reads_right_to_left_and_a_german_staff_reply_left_to_right(
+    phone: Page, web_chat: str, conversation: Conversation
+) -> None:
+    await start(phone, web_chat, "العربية")
+    await expect(phone.locator("html")).to_have_attribute("lang", "ar")
+    await expect(phone.locator("html")).to_have_attribute("dir", "rtl")
+    await expect(phone.locator("#text")).to_have_attribute("dir", "auto")  # typed Arabic is not jumbled
+    await send(phone, "registration ar question 5")
+    card = phone.locator("li.bot.answer")
+    await expect(card).to_be_visible()
+    assert await direction(card) == "rtl"
+    # The phone's hours: each time range on one line, in Arabic order.
+    hours = card.locator(".nowrap", has_text="8:00 ص–10:00 ص")
+    await expect(hours).to_have_count(2)  # Monday and Tuesday
+    assert all([await on_one_line(hours.nth(0)), await on_one_line(hours.nth(1))])
+    # A long address reads left to right and breaks inside itself; the chat never scrolls sideways.
+    url = card.locator("a.url")
+    await expect(url).to_have_attribute("dir", "ltr")
+    assert await phone.locator("#log").evaluate("log => log.scrollWidth <= log.clientWidth")
+    assert await phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    # Staff write German: their reply reads left to right in the Arabic chat.
+    async with conversation.database.session() as session, session.begin():
+        user = (await session.execute(select(User).where(User.channel == "web"))).scalar_one()
+        german = "Guten Tag, hier ist Frau K. vom Team. Wir rufen Sie morgen an."
+        await outbox.enqueue(session, user, [Reply(text=german, kind="staff", language="ar", rtl=True)])
+    staff = phone.locator("li.bot.staff")
+    await expect(staff).to_be_visible(timeout=8000)
+    assert await direction(staff) == "ltr"

@@ -17,6 +17,9 @@
     if (!STRINGS[chosen]) return;
     language = chosen;
     localStorage.setItem(LANGUAGE_KEY, chosen);
+    // The page's language and direction follow the person's choice (ar, fa: right to left).
+    document.documentElement.lang = chosen;
+    document.documentElement.dir = STRINGS[chosen].dir;
     typing.textContent = STRINGS[chosen].typing;
     document.getElementById("text-label").textContent = STRINGS[chosen].message;
     sendButton.setAttribute("aria-label", STRINGS[chosen].send);
@@ -41,12 +44,30 @@
     return sent;
   }
 
+  // A time range ("8:00–12:00", "8:00 ص–10:00 ص", "8:00 AM–12:00 PM") is kept on one line.
+  const TIME = "\\p{Nd}{1,2}:\\p{Nd}{2}(?:[ \\u00a0\\u202f](?:ص|م|[AaPp]\\.?[Mm]\\.?))?";
+  const TIME_RANGE = new RegExp(TIME + "\\s?[–-]\\s?" + TIME, "gu");
+  const URL_TEXT = /^(https?:\/\/|www\.)\S+$/i;
+
+  function appendText(text, to) {
+    let at = 0;
+    for (const match of text.matchAll(TIME_RANGE)) {
+      to.appendChild(document.createTextNode(text.slice(at, match.index)));
+      const span = document.createElement("span");
+      span.className = "nowrap";
+      span.textContent = match[0];
+      to.appendChild(span);
+      at = match.index + match[0].length;
+    }
+    to.appendChild(document.createTextNode(text.slice(at)));
+  }
+
   // Build DOM from the reply markup without ever running it: unknown tags become their text.
   function render(html, into) {
     const doc = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html");
     (function copy(from, to) {
       for (const node of from.childNodes) {
-        if (node.nodeType === Node.TEXT_NODE) { to.appendChild(document.createTextNode(node.textContent)); continue; }
+        if (node.nodeType === Node.TEXT_NODE) { appendText(node.textContent, to); continue; }
         if (node.nodeType !== Node.ELEMENT_NODE) continue;
         const tag = node.tagName.toLowerCase();
         let el = null;
@@ -55,6 +76,8 @@
           const href = node.getAttribute("href") || "";
           if (/^(https?:|tel:|mailto:)/i.test(href)) {
             el = document.createElement("a"); el.href = href; el.target = "_blank"; el.rel = "noopener noreferrer";
+            // A URL shown as itself reads left to right and may break anywhere; other text never does.
+            if (URL_TEXT.test(node.textContent.trim())) { el.className = "url"; el.dir = "ltr"; }
           }
         }
         if (el) { copy(node, el); to.appendChild(el); } else { copy(node, to); }
@@ -67,7 +90,9 @@
     const item = document.createElement("li");
     item.className = "bot " + (reply.kind || "");
     if (reply.language) item.lang = reply.language;
-    item.dir = reply.rtl ? "rtl" : "ltr";
+    // Each message takes the direction of its own text: a staff reply in German reads left to
+    // right in an Arabic chat (replies in Arabic and Farsi begin with a right-to-left mark).
+    item.dir = "auto";
     render(reply.text, item);
     const buttons = (reply.buttons || []).flat();
     if (buttons.length) {
