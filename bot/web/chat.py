@@ -35,7 +35,7 @@ from bot.conversation.outbox import claim_pending, mark_delivered
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.web.limits import ChatLimits
-from bot.web.page import all_page_strings, page_language, page_strings
+from bot.web.page import all_page_strings, menu_commands, page_language, page_strings
 
 HERE = Path(__file__).parent
 SESSION_HEADER = "X-Chat-Session"
@@ -74,7 +74,12 @@ def chat_router(conversation: Conversation, database: Database, limits: ChatLimi
     @router.get("/", response_class=HTMLResponse)
     async def page(request: Request, accept_language: Annotated[str | None, Header()] = None) -> HTMLResponse:
         language = page_language(first_language(accept_language))
-        context = {"language": language, "strings": page_strings(language), "all_strings": all_page_strings()}
+        context = {
+            "language": language,
+            "strings": page_strings(language),
+            "all_strings": all_page_strings(),
+            "menu": menu_commands(),
+        }
         return templates.TemplateResponse(request, "chat.html", context)
 
     @router.post("/api/chat/send", response_model=None)

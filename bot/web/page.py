@@ -1,4 +1,4 @@
-"""The web chat page's own strings (labels, the typing notice), in every language through gettext.
+"""The web chat page's own strings (labels, the typing notice, the menu), in every language through gettext.
 
 The page carries them for all languages (a few kilobytes), so it switches its labels the moment the
 person chooses a language, without another request.
@@ -7,6 +7,7 @@ person chooses a language, without another request.
 from __future__ import annotations
 
 from bot.content.model import LANGUAGES
+from bot.conversation.replies import command_menu
 from bot.i18n import N_, normalize_language, texts
 
 DEFAULT_LANGUAGE = "de"
@@ -20,13 +21,25 @@ STRINGS = {
     "typing": N_("Wegweiser is writing …"),
     # Translators: the web chat could not reach the server
     "offline": N_("No connection – please send again."),
+    # Translators: the web chat's button that opens the list of commands (language, place, …)
+    "menu": N_("Menu"),
 }
+# The web chat's menu: the slash commands a person needs without knowing them (labels: COMMANDS).
+MENU_COMMANDS = ("menu", "language", "place", "human", "privacy", "delete", "help")
 
 
 def page_strings(language: str) -> dict[str, str]:
     """The strings in `language`, and its direction ("dir": "rtl" or "ltr") for <html dir>."""
     t = texts(language)
-    return {key: t.gettext(message) for key, message in STRINGS.items()} | {"dir": "rtl" if t.rtl else "ltr"}
+    strings = {key: t.gettext(message) for key, message in STRINGS.items()}
+    labels = dict(command_menu(language))
+    menu = {command: labels[command.removeprefix("/")] for command in menu_commands()}
+    return strings | menu | {"dir": "rtl" if t.rtl else "ltr"}
+
+
+def menu_commands() -> list[str]:
+    """The menu's commands as sent ("/language"), in menu order."""
+    return [f"/{command}" for command in MENU_COMMANDS]
 
 
 def all_page_strings() -> dict[str, dict[str, str]]:

@@ -4,6 +4,7 @@ what shows while the bot thinks, right-to-left text, the menu, the page without 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from bot.content.model import LANGUAGES
 from bot.conversation import outbox
 from bot.conversation.core import Conversation
 from bot.conversation.messages import Reply
+from bot.settings import PROJECT_ROOT
 from bot.storage.models import User
 from tests.conftest import write_content
 from tests.support.browser import browser_context, page  # noqa: F401
@@ -45,6 +47,8 @@ def content_dir(tmp_path: Path) -> Path:
     office["phones"][0]["hours"] = {"mon": ["08:00-10:00"], "tue": ["08:00-10:00"], "thu": ["14:00-18:00"]}
     office["web"] = LONG_URL
     path.write_text(yaml.safe_dump(office, allow_unicode=True, sort_keys=False), "utf-8")
+    # All 22 places people choose from: the place question has a button for each.
+    shutil.copy(PROJECT_ROOT / "content" / "regions.yaml", directory / "regions.yaml")
     return directory
 
 
@@ -165,3 +169,47 @@ async def test_arabic_reads_right_to_left_and_a_german_staff_reply_left_to_right
     staff = phone.locator("li.bot.staff")
     await expect(staff).to_be_visible(timeout=8000)
     assert await direction(staff) == "ltr"
+
+
+async def test_the_menu_is_a_visible_button_right_before_the_text_box(phone: Page, web_chat: str) -> None:
+    await phone.goto(web_chat + "/")
+    deutsch = phone.get_by_role("button", name="Deutsch")
+    await deutsch.focus()
+    await phone.keyboard.press("Enter")  # the language, chosen with the keyboard
+    await expect(phone.locator("li.bot.place_question button")).to_have_count(22)
+    await expect(phone.locator("#send")).to_be_enabled()
+    presses = 0
+    while presses < 40 and not await phone.locator("#text").evaluate("box => box === document.activeElement"):
+        await phone.keyboard.press("Tab")
+        presses += 1
+    assert presses <= 3  # the place buttons (one stop), the menu, the text box
+    # Among the place buttons, the arrow keys move.
+    await phone.keyboard.press("Shift+Tab")
+    await phone.keyboard.press("Shift+Tab")
+    await phone.keyboard.press("ArrowDown")
+    await expect(phone.locator("li.bot.place_question button").nth(1)).to_be_focused()
+    # The menu offers the commands, in German now, and sends the one chosen.
+    menu_button = phone.get_by_role("button", name="Menü")
+    await expect(menu_button).to_be_visible()
+    await menu_button.click()
+    await expect(menu_button).to_have_attribute("aria-expanded", "true")
+    labels = await phone.locator("#menu button").all_inner_texts()
+    assert labels == [
+        "Themen ansehen",
+        "Sprache ändern",
+        "Wohnort ändern",
+        "Mit einem Menschen sprechen",
+        "Was über Sie gespeichert ist",
+        "Alle gespeicherten Daten löschen",
+        "So funktioniert dieser Bot",
+    ]
+    heights = [
+        box["height"]
+        for box in [await b.bounding_box() for b in await phone.locator("button:visible").all()]
+        if box
+    ]
+    assert len(heights) > 30 and min(heights) >= 44
+    await phone.get_by_role("button", name="Sprache ändern").click()
+    await expect(phone.locator("#menu")).to_be_hidden()
+    await expect(phone.locator("li.user").last).to_have_text("Sprache ändern")
+    await expect(phone.locator("li.bot.language_picker")).to_have_count(2)

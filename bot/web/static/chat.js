@@ -7,6 +7,8 @@
   const input = document.getElementById("text");
   const sendButton = document.getElementById("send");
   const typing = document.getElementById("typing");
+  const menu = document.getElementById("menu");
+  const menuButton = document.getElementById("menu-button");
   const POLL_MS = 3000;
   // The page's own strings in every language (bot/web/page.py); they follow the chosen language.
   const STRINGS = JSON.parse(document.getElementById("page-strings").dataset.strings);
@@ -23,6 +25,8 @@
     typing.textContent = STRINGS[chosen].typing;
     document.getElementById("text-label").textContent = STRINGS[chosen].message;
     sendButton.setAttribute("aria-label", STRINGS[chosen].send);
+    document.getElementById("menu-label").textContent = STRINGS[chosen].menu;
+    for (const item of menu.querySelectorAll("button")) item.textContent = STRINGS[chosen][item.dataset.command];
   }
   useLanguage(localStorage.getItem(LANGUAGE_KEY) || language);
 
@@ -103,6 +107,7 @@
         if (b.url) { el = document.createElement("a"); el.href = b.url; el.target = "_blank"; el.rel = "noopener noreferrer"; }
         else { el = document.createElement("button"); el.type = "button"; el.addEventListener("click", () => send("button", b.action, b.label)); }
         el.textContent = b.label;
+        el.tabIndex = box.children.length ? -1 : 0;
         box.appendChild(el);
       }
       item.appendChild(box);
@@ -166,6 +171,43 @@
     post({ id: newId(), kind, text }, 0).then((data) => showAll(data.replies), showError).finally(() => setBusy(false));
     return true;
   }
+
+  // The buttons under a message are one stop in the tab order (arrow keys move among them), so
+  // the text box is a few Tab presses away, not one per place name (the WAI-ARIA toolbar pattern).
+  const ARROWS = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+  log.addEventListener("keydown", (event) => {
+    const box = event.target.parentElement;
+    if (!box || !box.classList.contains("buttons")) return;
+    const all = Array.from(box.children);
+    let next = all.indexOf(event.target);
+    if (event.key in ARROWS) {
+      let step = ARROWS[event.key];
+      const sideways = event.key === "ArrowLeft" || event.key === "ArrowRight";
+      if (sideways && document.documentElement.dir === "rtl") step = -step;  // the next one is on the left
+      next = (next + step + all.length) % all.length;
+    } else if (event.key === "Home") next = 0;
+    else if (event.key === "End") next = all.length - 1;
+    else return;
+    event.preventDefault();
+    all.forEach((el, i) => { el.tabIndex = i === next ? 0 : -1; });
+    all[next].focus();
+  });
+
+  // The menu: the commands for language, place, a person, privacy and deleting, without typing them.
+  function openMenu(open) {
+    menu.hidden = !open;
+    menuButton.setAttribute("aria-expanded", String(open));
+  }
+  menuButton.addEventListener("click", () => openMenu(menu.hidden));
+  menu.addEventListener("click", (event) => {
+    const item = event.target.closest("button");
+    if (!item) return;
+    openMenu(false);
+    send("command", item.dataset.command, item.textContent);
+  });
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !menu.hidden) { openMenu(false); menuButton.focus(); }
+  });
 
   async function poll() {
     try {
