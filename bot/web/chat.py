@@ -35,7 +35,7 @@ from bot.conversation.outbox import claim_pending, mark_delivered
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.web.limits import ChatLimits
-from bot.web.page import all_page_strings, menu_commands, page_language, page_strings
+from bot.web.page import all_page_strings, menu_commands, page_language, page_strings, without_javascript
 
 HERE = Path(__file__).parent
 SESSION_HEADER = "X-Chat-Session"
@@ -79,6 +79,7 @@ def chat_router(conversation: Conversation, database: Database, limits: ChatLimi
             "strings": page_strings(language),
             "all_strings": all_page_strings(),
             "menu": menu_commands(),
+            "without_javascript": without_javascript(language),
         }
         return templates.TemplateResponse(request, "chat.html", context)
 

@@ -24,6 +24,12 @@ STRINGS = {
     # Translators: the web chat's button that opens the list of commands (language, place, …)
     "menu": N_("Menu"),
 }
+# Translators: shown, in all eight languages at once, when the browser runs no JavaScript
+NO_JAVASCRIPT = N_(
+    "This chat needs JavaScript, which is switched off in this browser. In an emergency call 112 "
+    "(ambulance, fire brigade) or 110 (police) – free, day and night. For other questions, ask at "
+    "your town hall."
+)
 # The web chat's menu: the slash commands a person needs without knowing them (labels: COMMANDS).
 MENU_COMMANDS = ("menu", "language", "place", "human", "privacy", "delete", "help")
 
@@ -49,3 +55,16 @@ def all_page_strings() -> dict[str, dict[str, str]]:
 def page_language(accept_language: str | None) -> str:
     """The page's first language, before the person chooses: the browser's, if we have it."""
     return normalize_language(accept_language) or DEFAULT_LANGUAGE
+
+
+def without_javascript(first: str) -> list[dict[str, str]]:
+    """What the page says, in every language (`first` first), to a browser that runs no script."""
+    languages = [first, *(language for language in LANGUAGES if language != first)]
+    return [
+        {
+            "language": language,
+            "dir": "rtl" if texts(language).rtl else "ltr",
+            "text": texts(language).gettext(NO_JAVASCRIPT),
+        }
+        for language in languages
+    ]

@@ -9,17 +9,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from playwright.async_api import Locator, Page, Route, expect
+from playwright.async_api import Locator, Page, Route, async_playwright, expect
 from sqlalchemy import select
 
 from bot.content.model import LANGUAGES
 from bot.conversation import outbox
 from bot.conversation.core import Conversation
 from bot.conversation.messages import Reply
+from bot.i18n import texts
 from bot.settings import PROJECT_ROOT
 from bot.storage.models import User
+from bot.web.page import NO_JAVASCRIPT
 from tests.conftest import write_content
-from tests.support.browser import browser_context, page  # noqa: F401
+from tests.support.browser import browser_context, fresh_profile, launch_chromium, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -213,3 +215,25 @@ async def test_the_menu_is_a_visible_button_right_before_the_text_box(phone: Pag
     await expect(phone.locator("#menu")).to_be_hidden()
     await expect(phone.locator("li.user").last).to_have_text("Sprache ändern")
     await expect(phone.locator("li.bot.language_picker")).to_have_count(2)
+
+
+async def test_without_javascript_the_page_gives_the_emergency_numbers_in_every_language(
+    web_chat: str, tmp_path: Path
+) -> None:
+    async with async_playwright() as playwright:
+        context = await launch_chromium(playwright, fresh_profile(tmp_path), javascript=False)
+        try:
+            phone = context.pages[0] if context.pages else await context.new_page()
+            await phone.set_viewport_size(PHONE)
+            await phone.goto(web_chat + "/")
+            await expect(phone.get_by_role("link", name="112", exact=True)).to_be_in_viewport()
+            await expect(phone.get_by_role("link", name="110", exact=True)).to_be_in_viewport()
+            for language in LANGUAGES:
+                line = phone.locator(f".no-javascript p[lang={language}]")
+                await expect(line).to_have_text(texts(language).gettext(NO_JAVASCRIPT))
+                await expect(line).to_have_attribute("dir", "rtl" if language in ("ar", "fa") else "ltr")
+            # Nothing that looks like a chat that would work.
+            await expect(phone.locator("#compose")).to_be_hidden()
+            await expect(phone.locator("textarea")).to_be_hidden()
+        finally:
+            await context.close()

@@ -229,6 +229,7 @@
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
 
+  log.hidden = form.hidden = false;  // the page comes without them: only this script makes them work
   if (firstVisit) send("command", "/start", "👋");
   setTimeout(poll, POLL_MS);
 })();
