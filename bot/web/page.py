@@ -23,6 +23,8 @@ STRINGS = {
     "offline": N_("No connection – please send again."),
     # Translators: the web chat's button that opens the list of commands (language, place, …)
     "menu": N_("Menu"),
+    # Translators: the web chat, reloaded while the person's request waits for the team
+    "case_open": N_("Your request is with our team. Their answer will appear here."),
 }
 # Translators: shown, in all eight languages at once, when the browser runs no JavaScript
 NO_JAVASCRIPT = N_(

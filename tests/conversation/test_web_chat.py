@@ -103,6 +103,32 @@ async def test_the_session_token_comes_from_the_server_and_never_goes_in_a_url(
     assert [r["text"] for r in in_header.json()["replies"]] == ["Hallo, hier ist Frau K."]
 
 
+async def test_after_a_reload_a_session_reads_its_own_conversation_and_nothing_else(web_chat: str) -> None:
+    async with httpx.AsyncClient(base_url=web_chat) as alice, httpx.AsyncClient(base_url=web_chat) as bob:
+        await post(alice, "command", "/start")
+        await post(alice, "button", "lang:tr")
+        await post(alice, "button", "place:stadt_osnabrueck")
+        await post(alice, "text", "registration tr question 5")
+        await post(bob, "command", "/start")
+        await post(bob, "text", "Bobs eigene Frage")
+        await post(bob, "command", "/human")
+        history = (await alice.get("/api/chat/history")).json()
+        assert [line["text"] for line in history["messages"] if line["mine"]] == [
+            "registration tr question 5"
+        ]
+        kinds = [line["reply"]["kind"] for line in history["messages"] if not line["mine"]]
+        assert kinds == ["language_picker", "welcome", "place_question", "place_saved", "answer"]
+        assert history["language"] == "tr" and history["case_open"] is False
+        assert "Bobs eigene Frage" not in str(history)
+        bobs = (await bob.get("/api/chat/history")).json()
+        assert bobs["case_open"] is True
+        # Without a token, or with one the server never issued: nothing.
+        unknown = await alice.get("/api/chat/history", headers={SESSION_HEADER: "x" * 43})
+        assert unknown.status_code == 404
+        del alice.headers[SESSION_HEADER]
+        assert (await alice.get("/api/chat/history")).status_code == 401
+
+
 @pytest.mark.browser
 async def test_the_page_in_chromium(web_chat: str, page: Page, conversation: Conversation) -> None:  # noqa: F811
     await page.goto(web_chat + "/")

@@ -132,8 +132,7 @@ async def test_a_double_click_or_a_double_enter_sends_once_and_gets_one_answer(
     await phone.goto(web_chat + "/")
     await phone.get_by_role("button", name="Deutsch").dblclick()
     await phone.locator("li.bot.place_question button").first.click()
-    await phone.fill("#text", "registration de question 5")
-    await phone.keyboard.press("Enter")
+    await send(phone, "registration de question 5")
     await phone.keyboard.press("Enter")
     await send(phone, "/help")  # answered after anything sent before it
     await expect(phone.locator("li.bot.help")).to_be_visible()
@@ -237,3 +236,24 @@ async def test_without_javascript_the_page_gives_the_emergency_numbers_in_every_
             await expect(phone.locator("textarea")).to_be_hidden()
         finally:
             await context.close()
+
+
+async def test_after_a_reload_the_conversation_and_the_open_case_are_still_there(
+    phone: Page, web_chat: str
+) -> None:
+    await start(phone, web_chat)
+    await send(phone, "registration de question 5")
+    await expect(phone.locator("li.bot.answer")).to_be_visible()
+    await phone.get_by_role("button", name="Menü").click()
+    await phone.locator("#menu").get_by_role("button", name="Mit einem Menschen sprechen").click()
+    await expect(phone.locator("li.bot.handoff")).to_be_visible()
+    await phone.reload()
+    await expect(phone.locator("li.user", has_text="registration de question 5")).to_be_visible()
+    await expect(phone.locator("li.bot.answer")).to_contain_text("registration title de")
+    await expect(phone.locator("li.bot.handoff")).to_have_count(1)
+    await expect(phone.locator("li.case-open")).to_have_text(
+        "Ihre Anfrage liegt bei unserem Team. Die Antwort erscheint hier."
+    )
+    await expect(phone.locator("li.case-open")).to_be_in_viewport()
+    await expect(phone.locator("html")).to_have_attribute("lang", "de")
+    await expect(phone.locator("li.user", has_text="👋")).to_have_count(0)  # no new start

@@ -40,7 +40,7 @@
   localStorage.removeItem("wegweiser-session");  // the id of before went in URLs: no longer accepted
   localStorage.removeItem("wegweiser-started");
   let token = localStorage.getItem(TOKEN_KEY);
-  const firstVisit = !token;
+  const firstVisit = !token;  // with a token: a reload, the conversation is shown again
 
   function headers() {
     const sent = { "Content-Type": "application/json" };
@@ -229,7 +229,31 @@
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
 
+  // After a reload: the conversation as far as it is kept, and a note while a case is open. A
+  // session the server no longer knows (deleted, expired) starts again.
+  async function restore() {
+    const response = await fetch("/api/chat/history", { headers: { [TOKEN_HEADER]: token } });
+    if (response.status === 404) {
+      token = null;
+      localStorage.removeItem(TOKEN_KEY);
+      send("command", "/start", "👋");
+      return;
+    }
+    if (!response.ok) return;
+    const data = await response.json();
+    if (data.language) useLanguage(data.language);
+    for (const line of data.messages) { if (line.mine) showMine(line.text); else show(line.reply); }
+    if (data.case_open) {
+      const note = document.createElement("li");
+      note.className = "note case-open";
+      note.textContent = STRINGS[language].case_open;
+      log.appendChild(note);
+    }
+    log.scrollTop = log.scrollHeight;
+  }
+
   log.hidden = form.hidden = false;  // the page comes without them: only this script makes them work
   if (firstVisit) send("command", "/start", "👋");
+  else restore().catch(() => { /* offline: the conversation goes on without the old lines */ });
   setTimeout(poll, POLL_MS);
 })();
