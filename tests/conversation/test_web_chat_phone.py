@@ -257,3 +257,13 @@ async def test_after_a_reload_the_conversation_and_the_open_case_are_still_there
     await expect(phone.locator("li.case-open")).to_be_in_viewport()
     await expect(phone.locator("html")).to_have_attribute("lang", "de")
     await expect(phone.locator("li.user", has_text="👋")).to_have_count(0)  # no new start
+
+
+async def test_a_reload_before_choosing_a_language_shows_the_choice_again(phone: Page, web_chat: str) -> None:
+    await phone.goto(web_chat + "/")
+    await expect(phone.locator("li.bot.language_picker button")).to_have_count(8)
+    await phone.reload()
+    await expect(phone.locator("li.bot.language_picker")).to_have_count(1)
+    await expect(phone.locator("li.bot.language_picker button")).to_have_count(8)
+    await phone.get_by_role("button", name="Deutsch").click()
+    await expect(phone.locator("li.bot.place_question")).to_be_visible()

@@ -242,7 +242,10 @@
     if (!response.ok) return;
     const data = await response.json();
     if (data.language) useLanguage(data.language);
-    for (const line of data.messages) { if (line.mine) showMine(line.text); else show(line.reply); }
+    for (const line of data.messages) {
+      if (line.mine) showMine(line.text);
+      else if (line.reply.kind !== "language_picker") show(line.reply);  // useless without its buttons
+    }
     if (data.case_open) {
       const note = document.createElement("li");
       note.className = "note case-open";
@@ -250,6 +253,7 @@
       log.appendChild(note);
     }
     log.scrollTop = log.scrollHeight;
+    if (!data.language) send("command", "/start", "👋");  // reloaded before choosing a language
   }
 
   log.hidden = form.hidden = false;  // the page comes without them: only this script makes them work
