@@ -23,6 +23,7 @@ DOMAIN = "messages"
 
 # Unicode isolates keep Latin text, numbers and phone numbers readable inside Arabic and Farsi.
 LEFT_TO_RIGHT_ISOLATE = "\u2066"
+FIRST_STRONG_ISOLATE = "\u2068"
 POP_DIRECTIONAL_ISOLATE = "\u2069"
 RIGHT_TO_LEFT_MARK = "\u200f"
 
@@ -77,6 +78,12 @@ class Texts:
     def ltr(self, text: str) -> str:
         """Keep an embedded left-to-right run (number, address, URL) intact in RTL text."""
         return f"{LEFT_TO_RIGHT_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}" if self.rtl else text
+
+    def isolate(self, text: str) -> str:
+        """Keep a run whose direction comes from its own first letter intact in RTL text: a time or
+        date in Arabic ("8:00 ص–10:00 ص", "الثلاثاء 8:00 ص") reads right to left, one with
+        digits only ("8:00–14:00") left to right. Forcing left to right (`ltr`) jumbled the former."""
+        return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}" if self.rtl else text
 
     def date(self, value: date) -> str:
         return str(format_date(value, format="long", locale=self.locale))

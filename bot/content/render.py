@@ -52,7 +52,7 @@ def _hours_line(t: Texts, hours: OpeningHours, url: str | None, now: datetime) -
         following = hours.weekly.next_opening(now)
         line = t.gettext("Closed now.")
         if following:
-            line += " " + t.gettext("Opens {moment}.").format(moment=t.ltr(t.moment(following)))
+            line += " " + t.gettext("Opens {moment}.").format(moment=t.isolate(t.moment(following)))
     return "🕒 " + line + _dated(t, hours.dated)
 
 
@@ -65,7 +65,7 @@ def _weekly_summary(t: Texts, phone: Phone) -> str:
     for index, slots in enumerate(phone.hours.days):
         if slots:
             spans = ", ".join(f"{t.time(s.start)}–{t.time(s.end)}" for s in slots)
-            parts.append(f"{t.weekday(index, 'abbreviated')} {t.ltr(spans)}")
+            parts.append(f"{t.weekday(index, 'abbreviated')} {t.isolate(spans)}")
     return " · " + "; ".join(parts)
 
 

@@ -310,7 +310,7 @@ def staff_availability(t: Texts, hours: WeeklyHours, now: datetime) -> str:
     if following is None:
         return t.gettext("The team will answer as soon as possible.")
     return t.gettext("The team is not working right now. They will be back {moment}.").format(
-        moment=t.ltr(t.date(following.date()) + ", " + t.time(following.time()))
+        moment=t.isolate(t.date(following.date()) + ", " + t.time(following.time()))
     )
 
 

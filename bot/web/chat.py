@@ -5,7 +5,9 @@ id here); the page keeps it and sends it in the X-Chat-Session header, never in 
 in proxy logs, and whoever has the token reads the staff's replies and can delete the data). A
 token the server does not know gets a new one. Each message has its own id, so a resent request is
 answered once. Replies to a message come back in the response; staff replies wait in the outbox
-until the page's next poll of `/api/chat/updates`.
+until the page's next poll of `/api/chat/updates`. After a reload the page asks
+`/api/chat/history` for the session's own conversation, as far as it is kept (the retention
+period), and whether a case is open.
 
 Limits (bot/web/limits.py, README "Limits"): messages per session and per client address, new
 sessions and new cases per address. A message over a limit gets 429 with Retry-After and the
@@ -23,18 +25,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from bot.conversation.core import Conversation
+from bot.conversation.history import recent_history
 from bot.conversation.messages import Incoming
 from bot.conversation.outbox import claim_pending, mark_delivered
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.web.limits import ChatLimits
+from bot.web.page import all_page_strings, menu_commands, page_language, page_strings, without_javascript
 
 HERE = Path(__file__).parent
 SESSION_HEADER = "X-Chat-Session"
@@ -67,12 +71,29 @@ def update_key(session: str, message_id: str) -> str:
     return f"web:{digest}"
 
 
+def required_token(
+    token: Annotated[str | None, Header(alias=SESSION_HEADER, pattern=TOKEN_PATTERN)] = None,
+) -> str:
+    """The session token of a request that reads the session's replies: 401 without one."""
+    if token is None:
+        raise HTTPException(401, f"The session token goes in the {SESSION_HEADER} header.")
+    return token
+
+
 def chat_router(conversation: Conversation, database: Database, limits: ChatLimits) -> APIRouter:
     router = APIRouter()
 
     @router.get("/", response_class=HTMLResponse)
-    async def page(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "chat.html")
+    async def page(request: Request, accept_language: Annotated[str | None, Header()] = None) -> HTMLResponse:
+        language = page_language(first_language(accept_language))
+        context = {
+            "language": language,
+            "strings": page_strings(language),
+            "all_strings": all_page_strings(),
+            "menu": menu_commands(),
+            "without_javascript": without_javascript(language),
+        }
+        return templates.TemplateResponse(request, "chat.html", context)
 
     @router.post("/api/chat/send", response_model=None)
     async def send(
@@ -108,14 +129,19 @@ def chat_router(conversation: Conversation, database: Database, limits: ChatLimi
         return {"session": session, "replies": [d.reply.as_dict() for d in deliveries]}
 
     @router.get("/api/chat/updates")
-    async def updates(
-        token: Annotated[str | None, Header(alias=SESSION_HEADER, pattern=TOKEN_PATTERN)] = None,
-    ) -> dict[str, object]:
-        if token is None:
-            raise HTTPException(401, f"The session token goes in the {SESSION_HEADER} header.")
+    async def updates(token: Annotated[str, Depends(required_token)]) -> dict[str, object]:
         deliveries = await claim_pending(database, "web", user=token)
         await mark_delivered(database, [d.id for d in deliveries])
         return {"replies": [d.reply.as_dict() for d in deliveries]}
+
+    @router.get("/api/chat/history")
+    async def history(token: Annotated[str, Depends(required_token)]) -> dict[str, object]:
+        """After a reload: this session's own conversation (as far as it is kept) and its open case."""
+        found = await recent_history(database, "web", token)
+        if found is None:
+            raise HTTPException(404, "No conversation is kept for this session.")
+        lines = [line.as_dict() for line in found.lines]
+        return {"language": found.language, "case_open": found.case_open, "messages": lines}
 
     return router
 

@@ -12,7 +12,13 @@ from babel.dates import format_date, format_time, get_day_names
 from bot.content.loader import load
 from bot.content.model import LANGUAGES, ContentBase
 from bot.content.render import render_answer
-from bot.i18n import LEFT_TO_RIGHT_ISOLATE, RIGHT_TO_LEFT_MARK, texts
+from bot.i18n import (
+    FIRST_STRONG_ISOLATE,
+    LEFT_TO_RIGHT_ISOLATE,
+    POP_DIRECTIONAL_ISOLATE,
+    RIGHT_TO_LEFT_MARK,
+    texts,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 11, 23)
@@ -102,6 +108,18 @@ def test_rtl_keeps_latin_numbers_and_phones_readable(content: ContentBase, langu
     assert all(line.startswith(RIGHT_TO_LEFT_MARK) for line in card.split("\n"))
     assert f"{LEFT_TO_RIGHT_ISOLATE}Marktplatz 1, 49074 Osnabrück" in card
     assert f'{LEFT_TO_RIGHT_ISOLATE}<a href="tel:+495413230">0541 323-0</a>' in card
+
+
+def test_arabic_opening_times_keep_their_own_direction(content: ContentBase) -> None:
+    """ "Opens Thursday 2:00 م": forced left to right, the Arabic weekday and the م of the time came
+    out in the wrong order; a first-strong isolate reads it right to left as written."""
+    t = texts("ar")
+    card = render_answer(
+        content, content.topics["registration"], t, content.region("stadt_osnabrueck"), at(0, 12)
+    )
+    opens = f"{t.weekday(3)} {t.time(time(14, 0))}"
+    assert f"{FIRST_STRONG_ISOLATE}{opens}{POP_DIRECTIONAL_ISOLATE}" in card
+    assert f"{LEFT_TO_RIGHT_ISOLATE}{opens}" not in card
 
 
 def test_ltr_languages_get_no_direction_marks(content: ContentBase) -> None:

@@ -6,9 +6,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 
 from bot.conversation.core import Conversation
+from bot.settings import Settings
 from bot.storage.database import Database
+from bot.web.chat import mount_chat
+from bot.web.guard import protect
+from tests.support.browser import serve_app
 from tests.support.chat import TUESDAY_MORNING, Chat, build_conversation
 
 
@@ -45,3 +50,14 @@ async def conversation(database: Database, content_dir: Path, clock: Clock) -> A
 @pytest.fixture
 def chat(conversation: Conversation) -> Chat:
     return Chat(conversation)
+
+
+@pytest.fixture
+async def web_chat(conversation: Conversation, content_dir: Path) -> AsyncIterator[str]:
+    """The web chat (page and API) served on loopback; yields its base URL."""
+    app = FastAPI()
+    settings = Settings(CONTENT_DIR=content_dir)
+    mount_chat(app, conversation, conversation.database, settings)
+    protect(app, settings)  # as served: the page must work under its CSP
+    async with serve_app(app) as url:
+        yield url

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
 from bot.conversation import outbox
 from bot.conversation.core import Conversation
 from bot.conversation.messages import Reply
-from bot.settings import Settings
 from bot.storage.models import User
-from bot.web.chat import SESSION_HEADER, mount_chat
-from bot.web.guard import protect
+from bot.web.chat import SESSION_HEADER
 from tests.support.browser import browser_context, page, serve_app  # noqa: F401
-
-
-@pytest.fixture
-async def web_chat(conversation: Conversation, content_dir: Path) -> AsyncIterator[str]:
-    app = FastAPI()
-    settings = Settings(CONTENT_DIR=content_dir)
-    mount_chat(app, conversation, conversation.database, settings)
-    protect(app, settings)  # as served: the page must work under its CSP
-    async with serve_app(app) as url:
-        yield url
 
 
 async def post(
@@ -118,6 +103,32 @@ async def test_the_session_token_comes_from_the_server_and_never_goes_in_a_url(
     assert [r["text"] for r in in_header.json()["replies"]] == ["Hallo, hier ist Frau K."]
 
 
+async def test_after_a_reload_a_session_reads_its_own_conversation_and_nothing_else(web_chat: str) -> None:
+    async with httpx.AsyncClient(base_url=web_chat) as alice, httpx.AsyncClient(base_url=web_chat) as bob:
+        await post(alice, "command", "/start")
+        await post(alice, "button", "lang:tr")
+        await post(alice, "button", "place:stadt_osnabrueck")
+        await post(alice, "text", "registration tr question 5")
+        await post(bob, "command", "/start")
+        await post(bob, "text", "Bobs eigene Frage")
+        await post(bob, "command", "/human")
+        history = (await alice.get("/api/chat/history")).json()
+        assert [line["text"] for line in history["messages"] if line["mine"]] == [
+            "registration tr question 5"
+        ]
+        kinds = [line["reply"]["kind"] for line in history["messages"] if not line["mine"]]
+        assert kinds == ["language_picker", "welcome", "place_question", "place_saved", "answer"]
+        assert history["language"] == "tr" and history["case_open"] is False
+        assert "Bobs eigene Frage" not in str(history)
+        bobs = (await bob.get("/api/chat/history")).json()
+        assert bobs["case_open"] is True
+        # Without a token, or with one the server never issued: nothing.
+        unknown = await alice.get("/api/chat/history", headers={SESSION_HEADER: "x" * 43})
+        assert unknown.status_code == 404
+        del alice.headers[SESSION_HEADER]
+        assert (await alice.get("/api/chat/history")).status_code == 401
+
+
 @pytest.mark.browser
 async def test_the_page_in_chromium(web_chat: str, page: Page, conversation: Conversation) -> None:  # noqa: F811
     await page.goto(web_chat + "/")
@@ -148,5 +159,6 @@ async def test_the_page_in_chromium(web_chat: str, page: Page, conversation: Con
 async def test_arabic_is_laid_out_right_to_left(web_chat: str, page: Page) -> None:  # noqa: F811
     await page.goto(web_chat + "/")
     await page.get_by_role("button", name="العربية").click()
-    await expect(page.locator("li.bot.welcome")).to_have_attribute("dir", "rtl")
     await expect(page.locator("li.bot.welcome")).to_have_attribute("lang", "ar")
+    direction = await page.locator("li.bot.welcome").evaluate("item => getComputedStyle(item).direction")
+    assert direction == "rtl"

@@ -31,7 +31,9 @@ CHROMIUM_ARGS = (
 TIMEOUT_MS = 10_000
 
 
-async def launch_chromium(playwright: Playwright, user_data_dir: Path) -> BrowserContext:
+async def launch_chromium(
+    playwright: Playwright, user_data_dir: Path, *, javascript: bool = True
+) -> BrowserContext:
     """A headless chromium with its own profile in `user_data_dir` (see `fresh_profile`)."""
     context = await playwright.chromium.launch_persistent_context(
         str(user_data_dir),
@@ -39,6 +41,7 @@ async def launch_chromium(playwright: Playwright, user_data_dir: Path) -> Browse
         headless=True,
         args=list(CHROMIUM_ARGS),
         locale="de-DE",
+        java_script_enabled=javascript,
     )
     context.set_default_timeout(TIMEOUT_MS)
     return context
