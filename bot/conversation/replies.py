@@ -33,6 +33,12 @@ CATEGORY_TITLES = {
     "family": N_("Family and children"),
     # Translators: a menu category: doctors, emergencies, protection from violence
     "health": N_("Health and safety"),
+    # Translators: a menu category: flats, housing benefit, rubbish, buses, bank, letters
+    "housing": N_("Housing and everyday life"),
+    # Translators: a menu category: apprenticeship, university, school certificates
+    "education": N_("Training and studies"),
+    # Translators: a menu category: volunteering, having a say, religion, library and sport
+    "participation": N_("Taking part and free time"),
 }
 
 # (command, description) for the channel's command menu, in this order.
