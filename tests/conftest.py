@@ -144,8 +144,7 @@ def write_content(directory: Path) -> Path:
     for topic in FIXTURE_TOPICS:
         dump(fixture_topic(topic), directory / "topics" / f"{topic}.yaml")
     # The real crisis statements: the semantic safety net needs enough of them in every language.
-    (directory / "safety").mkdir()
-    shutil.copy(PROJECT_ROOT / "content" / "safety" / "crisis.yaml", directory / "safety" / "crisis.yaml")
+    shutil.copytree(PROJECT_ROOT / "content" / "safety", directory / "safety")
     return directory
 
 

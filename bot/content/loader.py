@@ -30,6 +30,8 @@ from bot.content.model import (
     Phone,
     Place,
     Region,
+    SafetyKeyword,
+    SafetyKeywords,
     Source,
     StatementGroups,
     Topic,
@@ -621,6 +623,7 @@ def check(directory: Path, *, today: date | None = None) -> tuple[ContentBase | 
     _check_links(reader, topics, raw_topics)
     _check_duplicate_examples(reader, topics, raw_topics)
     crisis = _read_crisis_statements(reader, directory / CRISIS_FILE)
+    keywords = _read_safety_keywords(reader, directory / KEYWORDS_FILE)
 
     content = None
     if not any(p.severity == "error" for p in reader.problems):
@@ -631,6 +634,7 @@ def check(directory: Path, *, today: date | None = None) -> tuple[ContentBase | 
             catalogue=catalogue,
             _region_index=MappingProxyType(region_index),
             crisis=crisis,
+            keywords=keywords,
         )
     return content, sorted(reader.problems)
 
@@ -695,6 +699,84 @@ def _read_crisis_statements(reader: _Reader, path: Path) -> CrisisStatements:
                 )
         kinds[kind] = MappingProxyType(groups)
     return CrisisStatements(**kinds)
+
+
+KEYWORDS_FILE = Path("safety") / "keywords.yaml"
+KEYWORD_CATEGORIES = ("emergency", "violence")
+EVERY_LANGUAGE = "any"
+_KEYWORD_MARK = re.compile(r"^[=*]{0,2}(?P<stem>[^=*$]+)\$?$")
+
+
+def _read_safety_keywords(reader: _Reader, path: Path) -> SafetyKeywords:
+    """content/safety/keywords.yaml: category -> language (or "any") -> one keyword per line."""
+    if not path.exists():
+        reader.error(path, 1, "missing: the urgent-keyword net reads it (see content/README.md)")
+        return SafetyKeywords()
+    data = reader.read_mapping(path, "'emergency', 'violence' and 'not_an_emergency'")
+    if data is None:
+        return SafetyKeywords()
+    for key in data:
+        if key not in (*KEYWORD_CATEGORIES, "not_an_emergency"):
+            reader.error(
+                path,
+                data.line_of(key),
+                f"unknown key '{key}' (expected emergency, violence, not_an_emergency)",
+            )
+    keywords: list[SafetyKeyword] = []
+    for category in KEYWORD_CATEGORIES:
+        lists = reader.mapping(path, data, category) or LineDict()
+        seen: dict[tuple[str, str], int] = {}  # (list, folded phrase) -> line
+        for language in (*LANGUAGES, EVERY_LANGUAGE):
+            if language not in lists:
+                if language != EVERY_LANGUAGE:
+                    reader.error(
+                        path,
+                        data.line_of(category) if category in data else 1,
+                        f"{category}: no list for {language}",
+                    )
+                continue
+            block = lists[language]
+            first_line = lists.line_of(language) + 1  # a `|` block starts on the next line
+            if not isinstance(block, str):
+                reader.error(
+                    path,
+                    first_line - 1,
+                    f"{category}.{language}: write the keywords as a `|` block, one per line",
+                )
+                continue
+            for offset, raw in enumerate(block.splitlines()):
+                phrase, line = raw.strip(), first_line + offset
+                if not phrase:
+                    continue
+                parts = phrase.removeprefix("?").split()
+                bad = [part for part in parts if not _KEYWORD_MARK.match(part) or not fold(part)]
+                if not parts or bad:
+                    reader.error(path, line, f"{phrase!r}: marks are =, * before a stem and $ after it")
+                    continue
+                # Apostrophes join word parts, as the net reads them ("women's" is "womens").
+                folded = fold(re.sub("['ʼ’]", "", phrase.removeprefix("?")))
+                repeated = seen.get((language, folded)) or seen.get((EVERY_LANGUAGE, folded))
+                if repeated:
+                    reader.error(path, line, f"{phrase!r} repeats line {repeated} ({category})")
+                    continue
+                seen[(language, folded)] = line
+                keywords.append(SafetyKeyword(category, language, phrase))
+        for language in lists:
+            if language not in (*LANGUAGES, EVERY_LANGUAGE):
+                reader.error(path, lists.line_of(language), f"unknown language '{language}'")
+    not_an_emergency: list[str] = []
+    negations = reader.mapping(path, data, "not_an_emergency", required=False) or LineDict()
+    for language in negations:
+        if language not in LANGUAGES:
+            reader.error(path, negations.line_of(language), f"unknown language '{language}'")
+            continue
+        phrases = reader.sequence(path, negations, language, required=True)
+        for index, phrase in enumerate(phrases):
+            if not isinstance(phrase, str) or not fold(phrase):
+                reader.error(path, phrases.line_of(index), "not_an_emergency: a phrase must be text")
+            else:
+                not_an_emergency.append(phrase.strip())
+    return SafetyKeywords(tuple(keywords), tuple(not_an_emergency))
 
 
 def _check_links(reader: _Reader, topics: dict[str, Topic], raw: dict[str, tuple[Path, LineDict]]) -> None:

@@ -231,6 +231,22 @@ class CrisisStatements:
     calm: StatementGroups = field(default_factory=lambda: MappingProxyType({}))
 
 
+@dataclass(frozen=True, slots=True)
+class SafetyKeyword:
+    category: str  # "emergency" or "violence"
+    language: str  # the list it stands in: a language, or "any" (written the same in every language)
+    phrase: str  # as written in content/safety/keywords.yaml, marks included ("? polizei", "=*brand")
+
+
+# eq=False: the keyword net is compiled once per loaded file, found again by identity.
+@dataclass(frozen=True, eq=False)
+class SafetyKeywords:
+    """content/safety/keywords.yaml: the words and phrases of the urgent-keyword net."""
+
+    keywords: tuple[SafetyKeyword, ...] = ()
+    not_an_emergency: tuple[str, ...] = ()  # "kein Notfall": the word "Notfall" then raises no alarm
+
+
 @dataclass(frozen=True)
 class ContentBase:
     topics: Mapping[str, Topic]
@@ -239,6 +255,7 @@ class ContentBase:
     catalogue: tuple[CatalogueEntry, ...]
     _region_index: Mapping[str, Region] = field(default_factory=lambda: MappingProxyType({}))
     crisis: CrisisStatements = field(default_factory=CrisisStatements)
+    keywords: SafetyKeywords = field(default_factory=SafetyKeywords)
 
     def region(self, region_id: str) -> Region | None:
         return next((r for r in self.regions if r.id == region_id), None)

@@ -148,7 +148,7 @@ def decide(
     languages regardless). `place_known`: the user's region is already stored.
     """
     urgent_topics = {topic.id for topic in content.topics.values() if topic.care == "urgent"}
-    hit = safety.check(text)
+    hit = safety.keyword_net(content.keywords).check(text)
     if understanding is None:
         if hit is not None:
             topic = _urgent_topic_for(hit.category, urgent_topics, content)

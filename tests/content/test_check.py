@@ -121,6 +121,18 @@ def test_fixture_content_is_valid(content_dir: Path) -> None:
             "longer than 300",
         ),
         ("safety/crisis.yaml", "      - i wish i was dead\n", "      - 112\n", "a statement must be text"),
+        # the urgent-keyword net
+        ("safety/keywords.yaml", "\nviolence:\n", "\nviolent:\n", "unknown key 'violent'"),
+        ("safety/keywords.yaml", "    notarzt\n", "    not$arzt\n", "'not$arzt': marks are =, * before"),
+        ("safety/keywords.yaml", "    notarzt\n", "    Notruf\n", "'Notruf' repeats line"),
+        (
+            "safety/keywords.yaml",
+            "    frauenhaus\n",
+            "    frauenhaus\n    116 016\n",
+            "'116 016' repeats line",
+        ),
+        ("safety/keywords.yaml", "  any: |\n", "  xx: |\n", "unknown language 'xx'"),
+        ("safety/keywords.yaml", "    - kein notfall\n", "    - 5\n", "a phrase must be text"),
     ],
 )
 def test_each_error_class_names_file_and_line(
@@ -148,6 +160,14 @@ def test_crisis_statements_are_required_in_every_language(content_dir: Path) -> 
     )
     path.unlink()
     assert any("content/safety/crisis.yaml:1: missing" in e for e in errors(content_dir))
+
+
+def test_the_keyword_net_is_required_with_a_list_for_every_language(content_dir: Path) -> None:
+    path = content_dir / "safety" / "keywords.yaml"
+    replace_in(path, "  ku: |\n", "  ku-old: |\n")
+    assert any("keywords.yaml:" in e and "emergency: no list for ku" in e for e in errors(content_dir))
+    path.unlink()
+    assert any("content/safety/keywords.yaml:1: missing" in e for e in errors(content_dir))
 
 
 def test_missing_language_is_reported(content_dir: Path) -> None:

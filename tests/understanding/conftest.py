@@ -32,8 +32,7 @@ def fixture_content_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture content (four topics), with the real crisis statements every content base needs."""
     directory = tmp_path_factory.mktemp("understanding") / "content"
     shutil.copytree(FIXTURES / "content", directory)
-    (directory / "safety").mkdir()
-    shutil.copy(PROJECT_ROOT / "content" / "safety" / "crisis.yaml", directory / "safety" / "crisis.yaml")
+    shutil.copytree(PROJECT_ROOT / "content" / "safety", directory / "safety")
     return directory
 
 
