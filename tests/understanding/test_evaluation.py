@@ -70,7 +70,7 @@ def test_situation_and_crisis_sets_cover_every_language(real_content: ContentBas
 def test_evaluation_sets_by_name_and_only_known_intents(content: ContentBase) -> None:
     known = set(content.topics) | set(CONVERSATION_INTENTS)
     sets = evaluation_sets(EVALUATION, known)
-    assert set(sets) == {SPLIT, "newcomers", "situations", "crisis"}
+    assert set(sets) == {SPLIT, "newcomers", "situations", "crisis", "journey"}
     assert {q.intent for q in sets[SPLIT]} == {"out_of_scope"}  # out_of_scope.yml has no `set:`
     # The fixture content has four topics: questions of the others are left out.
     assert {q.intent for q in sets["newcomers"]} == {"out_of_scope", *content.topics}
