@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from bot.understanding.matcher import Matcher
 from bot.understanding.model import Understanding
 from bot.understanding.service import NluProject
 from bot.understanding.text import find_place, names_district
-from bot.understanding.training import all_examples
+from bot.understanding.training import Example, all_examples
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,13 @@ class Understander:
         rasa_url: str | None,
         conversation_file: Path | None = None,
         crisis: CrisisDetector | None = None,
+        examples: Sequence[Example] | None = None,
     ) -> Understander:
         """`rasa_url` None: matcher only (for example in tests of the conversation core).
-        `crisis` None: no semantic safety net, only the keyword net (tests of other things)."""
+        `crisis` None: no semantic safety net, only the keyword net (tests of other things).
+        `examples`: the training examples, when the caller has them already."""
         conversation_file = conversation_file or NluProject.default().conversation_file
-        matcher = build_matcher(content, conversation_file)
+        matcher = build_matcher(content, conversation_file, examples)
         client = None
         if rasa_url is not None:
             client = RasaClient(
@@ -78,18 +80,44 @@ class Understander:
 
     @classmethod
     def from_settings(cls, settings: Settings, content: ContentBase) -> Understander:
-        return cls.build(content, rasa_url=str(settings.rasa_url), crisis=crisis_detector(content))
+        conversation_file = NluProject.default().conversation_file
+        examples = all_examples(content, conversation_file)
+        return cls.build(
+            content,
+            rasa_url=str(settings.rasa_url),
+            conversation_file=conversation_file,
+            crisis=crisis_detector(content, conversation_file, examples=examples),
+            examples=examples,
+        )
 
     def reload(self, content: ContentBase, conversation_file: Path | None = None) -> None:
-        """New content: rebuild the matcher and tell the client the topic ids (Rasa retrains apart)."""
-        self.matcher = build_matcher(content, conversation_file or NluProject.default().conversation_file)
+        """New content: rebuild the matcher, tell the client the topic ids (Rasa retrains apart) and
+        take the crisis net trained for it, if `wegweiser nlu train` has trained one."""
+        conversation_file = conversation_file or NluProject.default().conversation_file
+        examples = all_examples(content, conversation_file)
+        self.matcher = build_matcher(content, conversation_file, examples)
         self.content = content
         if self.client is not None:
             self.client.topic_ids = frozenset(content.topics)
             self.client.resolve_place = place_resolver(content)
+        if self.crisis is not None:
+            path = trained_net(content, examples, crisis.default_models_dir())
+            if path is not None:
+                self.crisis = CrisisDetector(CrisisNet.load(path), self.crisis.embedder)
+            else:
+                # Training takes minutes: the last net keeps watching (the keyword net and the NLU's
+                # urgent topics see the new content at once) until `wegweiser nlu train` has run.
+                log.warning("crisis net: not yet trained for the new content; the last one stays in use")
 
     async def understand(self, text: str, *, language: str) -> Understanding:
         self.stats.by_language[language] += 1
+        # The semantic net reads the message (10-50 ms, in a thread: the embedding engine releases
+        # the GIL) while Rasa parses it, so a message waits for the slower of the two, not both.
+        reading = (
+            asyncio.create_task(asyncio.to_thread(self.crisis.read, text))
+            if self.crisis is not None and text.strip()
+            else None
+        )
         found = await self.client.parse(text) if self.client is not None and text.strip() else None
         if found is None:
             if self.client is not None and text.strip() and not self.degraded:
@@ -116,10 +144,8 @@ class Understander:
                 place = found.place
             if place != found.place:
                 found = dataclasses.replace(found, place=place)
-        if self.crisis is not None and text.strip():
-            # About 10 ms for a short message, 50 for a long one: in a thread, so other users'
-            # messages go on meanwhile.
-            found = dataclasses.replace(found, crisis=await asyncio.to_thread(self.crisis.read, text))
+        if reading is not None:
+            found = dataclasses.replace(found, crisis=await reading)
         self.stats.by_source[found.source] += 1
         return found
 
@@ -128,9 +154,11 @@ class Understander:
             await self.client.aclose()
 
 
-def build_matcher(content: ContentBase, conversation_file: Path) -> Matcher:
+def build_matcher(
+    content: ContentBase, conversation_file: Path, examples: Sequence[Example] | None = None
+) -> Matcher:
     return Matcher(
-        all_examples(content, conversation_file),
+        examples if examples is not None else all_examples(content, conversation_file),
         topic_ids=frozenset(content.topics),
         find_place=lambda text: find_place(text, content),
     )
@@ -149,14 +177,19 @@ def place_resolver(content: ContentBase) -> Callable[[str], str | None]:
 
 
 def crisis_detector(
-    content: ContentBase, conversation_file: Path | None = None, models_dir: Path | None = None
+    content: ContentBase,
+    conversation_file: Path | None = None,
+    models_dir: Path | None = None,
+    *,
+    examples: Sequence[Example] | None = None,
 ) -> CrisisDetector:
     """The semantic safety net trained for this content (`wegweiser nlu train`, which `make run` and
     `make test` call, trains it). Missing, it is trained now: the bot must not run without it."""
     project = NluProject.default()
     conversation_file = conversation_file or project.conversation_file
     models_dir = models_dir or crisis.default_models_dir()
-    examples = all_examples(content, conversation_file)
+    if examples is None:
+        examples = all_examples(content, conversation_file)
     embedder = Embedder()
     path = trained_net(content, examples, models_dir)
     if path is None:

@@ -54,7 +54,7 @@ def test_evaluate_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("matcher:")
     assert "emerg.recall%" in out and "most confused" in out
     assert "matcher, set newcomers:" in out and "matcher, set crisis:" in out
-    assert "top-1 topic accuracy, split / crisis / newcomers / situations" in out
+    assert "top-1 topic accuracy, split / crisis / journey / newcomers / situations" in out
 
 
 def test_train_without_rasa_says_so_in_one_line(

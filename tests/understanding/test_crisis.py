@@ -22,8 +22,8 @@ from bot.understanding import crisis
 from bot.understanding.crisis import CrisisDetector, CrisisNet, Embedder, EmbeddingCache, Sample
 from bot.understanding.model import CONVERSATION_INTENTS, CrisisReading, Understanding
 from bot.understanding.policy import decide
-from bot.understanding.training import Example
-from bot.understanding.understand import crisis_detector
+from bot.understanding.training import Example, all_examples
+from bot.understanding.understand import Understander, crisis_detector
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +206,31 @@ def test_training_data_labels_statements_and_urgent_topics(real_content: Content
     curated = [sample for sample in samples if sample.curated]
     assert {sample.kind for sample in curated} == {"calm", "emergency", "violence"}
     assert len(curated) == len(samples) - len(examples)
+
+
+def test_a_content_reload_takes_the_net_trained_for_it_and_keeps_the_last_one_until_then(
+    content: ContentBase,
+    real_content: ContentBase,
+    conversation_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(crisis.MODELS_DIR_VARIABLE, str(tmp_path))
+    embedder = CountingEmbedder()
+    first = crisis.train(content, all_examples(content, conversation_file), tmp_path, embedder=embedder)
+    understander = Understander.build(
+        content,
+        rasa_url=None,
+        conversation_file=conversation_file,
+        crisis=CrisisDetector(CrisisNet.load(first), embedder),
+    )
+    watching = understander.crisis
+
+    understander.reload(real_content, conversation_file)  # no net trained for it yet
+    assert understander.crisis is watching and understander.content is real_content
+
+    crisis.train(real_content, all_examples(real_content, conversation_file), tmp_path, embedder=embedder)
+    understander.reload(real_content, conversation_file)
+    assert understander.crisis is not None and understander.crisis is not watching
+    probe = embedder.embed(["the new net reads this"])[0]
+    assert understander.crisis.net.read_vector(probe) != watching.net.read_vector(probe)
