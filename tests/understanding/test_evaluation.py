@@ -24,6 +24,15 @@ MAIN_TOPICS = (
     "registration", "residence_permit", "immigration_office", "jobcenter", "integration_course",
     "health_care", "kita", "school_enrolment", "emergency", "child_benefit",
 )  # fmt: skip
+# The topics the newcomers set was written for (catalogue version 1). Its out-of-scope questions that
+# version 2's topics cover were relabelled to them, so the set holds some version-2 topics too.
+VERSION_1_TOPICS = (
+    *MAIN_TOPICS, "ukraine_protection", "asylum_procedure", "citizens_office", "migration_centre",
+    "employment_agency", "work_permit", "recognition_of_qualifications", "german_practice",
+    "migration_counselling", "youth_migration_service", "refugee_social_work", "legal_advice",
+    "psychosocial_support", "anti_discrimination", "integration_guides", "vocational_school",
+    "birth_registration", "marriage", "violence_protection",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +43,12 @@ def real_content() -> ContentBase:
 def test_newcomers_set_covers_every_topic_and_language(real_content: ContentBase) -> None:
     questions = conversation_examples(NEWCOMERS)
     counts = Counter((q.intent, q.language) for q in questions)
-    assert {q.intent for q in questions} == set(real_content.topics) | {"out_of_scope"}
+    assert {q.intent for q in questions} <= set(real_content.topics) | {"out_of_scope"}
     for language in LANGUAGES:
-        for topic in real_content.topics:
+        for topic in VERSION_1_TOPICS:
             assert counts[topic, language] >= (8 if topic in MAIN_TOPICS else 2), (topic, language)
         assert counts["out_of_scope", language] >= 4, language
-    for topic in real_content.topics:
+    for topic in VERSION_1_TOPICS:
         assert sum(counts[topic, language] for language in LANGUAGES) >= 10, topic
 
 
@@ -71,7 +80,10 @@ def test_evaluation_sets_by_name_and_only_known_intents(content: ContentBase) ->
     known = set(content.topics) | set(CONVERSATION_INTENTS)
     sets = evaluation_sets(EVALUATION, known)
     assert set(sets) == {SPLIT, "newcomers", "situations", "crisis", "journey"}
-    assert {q.intent for q in sets[SPLIT]} == {"out_of_scope"}  # out_of_scope.yml has no `set:`
+    # out_of_scope.yml has no `set:`; some of its questions were relabelled to version-2 topics.
+    split_intents = {q.intent for q in sets[SPLIT]}
+    assert "out_of_scope" in split_intents
+    assert split_intents <= {"out_of_scope", *content.topics}
     # The fixture content has four topics: questions of the others are left out.
     assert {q.intent for q in sets["newcomers"]} == {"out_of_scope", *content.topics}
     assert {q.intent for q in sets["situations"]} <= {"out_of_scope", *content.topics}
