@@ -87,3 +87,13 @@ def test_evaluation_sets_by_name_and_only_known_intents(content: ContentBase) ->
     # The fixture content has four topics: questions of the others are left out.
     assert {q.intent for q in sets["newcomers"]} == {"out_of_scope", *content.topics}
     assert {q.intent for q in sets["situations"]} <= {"out_of_scope", *content.topics}
+
+
+def test_journey_set_covers_every_version_2_topic_in_every_language(real_content: ContentBase) -> None:
+    questions = conversation_examples(EVALUATION / "journey.yml")
+    counts = Counter((q.intent, q.language) for q in questions)
+    assert {q.intent for q in questions} <= set(real_content.topics)
+    for topic in set(real_content.topics) - set(VERSION_1_TOPICS):
+        for language in LANGUAGES:
+            # Four were written for each; six that were word for word training examples left the set.
+            assert counts[topic, language] >= 3, (topic, language)
