@@ -59,7 +59,7 @@ NEIGHBOUR_STATEMENT_WEIGHT = 4.0
 NEIGHBOURS = 10
 NEIGHBOUR_TEMPERATURE = 0.02
 # Changing how the net is trained (or the embedding model) must retrain it: part of the fingerprint.
-TRAINING_VERSION = "2"
+TRAINING_VERSION = "3"
 MAX_CHARACTERS = 2000  # the model reads 512 tokens at most; a longer text costs time, adds nothing
 
 Vector = npt.NDArray[np.float32]
@@ -104,6 +104,11 @@ class CrisisNet:
     vectors: Vector  # (n, dim) the training texts, for the neighbour vote
     kinds: npt.NDArray[np.int8]  # (n,) index into KINDS
     votes: Vector  # (n,) how much each training text's vote counts
+    # The topic view: the same two readers over the example questions' intents.
+    intents: npt.NDArray[np.str_]  # (k,) intent names
+    intent_weights: Vector  # (k, dim)
+    intent_bias: Vector  # (k,)
+    sample_intents: npt.NDArray[np.int16]  # (n,) index into intents; -1 for a curated statement
 
     def read_vector(self, vector: Vector) -> CrisisReading:
         logits = self.weights @ (vector - self.mean) + self.bias
@@ -116,6 +121,22 @@ class CrisisNet:
         neighbours = np.bincount(self.kinds[nearest], weights=vote, minlength=len(KINDS)) / vote.sum()
         p = (regression + neighbours) / 2
         return CrisisReading(emergency=float(p[1]), violence=float(p[2]))
+
+    def rank_intents(self, vector: Vector) -> tuple[tuple[str, float], ...]:
+        """What the message is about, by meaning: (intent, probability), best first (top ten)."""
+        if not len(self.intents):
+            return ()
+        logits = self.intent_weights @ (vector - self.mean) + self.intent_bias
+        odds = np.exp(logits - logits.max())
+        regression = odds / odds.sum()
+        similarity = np.where(self.sample_intents >= 0, self.vectors @ vector, -np.inf)
+        nearest = np.argpartition(-similarity, NEIGHBOURS)[:NEIGHBOURS]
+        closeness = similarity[nearest]
+        vote = np.exp((closeness - closeness.max()) / NEIGHBOUR_TEMPERATURE)
+        neighbours = np.bincount(self.sample_intents[nearest], weights=vote, minlength=len(self.intents))
+        p = (regression + neighbours / vote.sum()) / 2
+        best = np.argsort(-p)[:10]
+        return tuple((str(self.intents[i]), float(p[i])) for i in best)
 
     def save(self, path: Path) -> None:
         # The training embeddings in half precision on disk (8 MB instead of 16) ...
@@ -145,6 +166,11 @@ class CrisisDetector:
     def read(self, text: str) -> CrisisReading:
         return self.net.read_vector(self.embedder.embed([text])[0])
 
+    def read_with_topics(self, text: str) -> tuple[CrisisReading, tuple[tuple[str, float], ...]]:
+        """The crisis reading and the semantic intent ranking, from one embedding."""
+        vector = self.embedder.embed([text])[0]
+        return self.net.read_vector(vector), self.net.rank_intents(vector)
+
 
 # -- training --------------------------------------------------------------------------------------
 
@@ -154,6 +180,7 @@ class Sample:
     text: str
     kind: Kind
     curated: bool  # a statement of content/safety/crisis.yaml, not an example question
+    intent: str | None = None  # an example question's intent (topic or conversation intent)
 
 
 def training_samples(content: ContentBase, examples: Sequence[Example]) -> list[Sample]:
@@ -173,14 +200,14 @@ def training_samples(content: ContentBase, examples: Sequence[Example]) -> list[
     urgent = {topic.id for topic in content.topics.values() if topic.care == "urgent"}
     for example in examples:
         kind = URGENT_TOPIC_KIND.get(example.intent, "emergency") if example.intent in urgent else "calm"
-        samples.append(Sample(example.text, kind, curated=False))
+        samples.append(Sample(example.text, kind, curated=False, intent=example.intent))
     return samples
 
 
 def fingerprint(samples: Sequence[Sample]) -> str:
     digest = hashlib.sha256(f"{TRAINING_VERSION}\n{_embedding_model_id()}\n".encode())
     for sample in samples:
-        digest.update(f"{sample.kind}\t{sample.curated}\t{sample.text}\n".encode())
+        digest.update(f"{sample.kind}\t{sample.curated}\t{sample.intent}\t{sample.text}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -237,7 +264,20 @@ def fit(vectors: Vector, samples: Sequence[Sample]) -> CrisisNet:
     """Both readers from the training texts' embeddings (`vectors`, one row per sample)."""
     kinds = np.array([KINDS.index(sample.kind) for sample in samples], dtype=np.int8)
     curated = np.array([sample.curated for sample in samples])
-    mean, weights, bias = _regression(vectors, kinds, np.where(curated, REGRESSION_STATEMENT_WEIGHT, 1.0))
+    mean, weights, bias = _regression(
+        vectors, kinds, np.where(curated, REGRESSION_STATEMENT_WEIGHT, 1.0), classes=len(KINDS)
+    )
+    intents = sorted({sample.intent for sample in samples if sample.intent is not None})
+    sample_intents = np.array(
+        [intents.index(s.intent) if s.intent is not None else -1 for s in samples], dtype=np.int16
+    )
+    labelled = sample_intents >= 0
+    intent_weights = np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    intent_bias = np.zeros(0, dtype=np.float32)
+    if intents:
+        _, intent_weights, intent_bias = _regression(
+            vectors[labelled], sample_intents[labelled], np.ones(int(labelled.sum())), classes=len(intents)
+        )
     return CrisisNet(
         mean=mean,
         weights=weights,
@@ -245,19 +285,23 @@ def fit(vectors: Vector, samples: Sequence[Sample]) -> CrisisNet:
         vectors=vectors.astype(np.float16).astype(np.float32),  # exactly what a saved net reads
         kinds=kinds,
         votes=np.where(curated, NEIGHBOUR_STATEMENT_WEIGHT, 1.0).astype(np.float32),
+        intents=np.array(intents, dtype=np.str_),
+        intent_weights=intent_weights,
+        intent_bias=intent_bias,
+        sample_intents=sample_intents,
     )
 
 
 def _regression(
-    vectors: Vector, labels: npt.NDArray[np.int8], weights: npt.NDArray[np.float64]
+    vectors: Vector, labels: npt.NDArray[np.integer], weights: npt.NDArray[np.float64], *, classes: int
 ) -> tuple[Vector, Vector, Vector]:
     """Weighted multinomial logistic regression with L2, full batch, Adam: (mean, weights, bias)."""
     x = vectors - (mean := vectors.mean(axis=0))
     w = weights / weights.sum()
-    target = np.eye(len(KINDS))[labels]
-    theta = np.zeros((len(KINDS), x.shape[1] + 1))
+    target = np.eye(classes)[labels]
+    theta = np.zeros((classes, x.shape[1] + 1))
     xb = np.hstack([x, np.ones((len(x), 1))])
-    no_bias_penalty = np.hstack([np.ones((len(KINDS), x.shape[1])), np.zeros((len(KINDS), 1))])
+    no_bias_penalty = np.hstack([np.ones((classes, x.shape[1])), np.zeros((classes, 1))])
     m = np.zeros_like(theta)
     v = np.zeros_like(theta)
     for step in range(1, 601):

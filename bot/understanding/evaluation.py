@@ -15,7 +15,6 @@ anything out would only measure less than what users get.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 import time
 from collections import Counter, defaultdict
@@ -34,7 +33,7 @@ from bot.understanding.policy import Decision, decide
 from bot.understanding.service import NluProject, Progress, start_rasa, stop_server, train_model
 from bot.understanding.text import find_place
 from bot.understanding.training import Example, all_examples, conversation_examples, split
-from bot.understanding.understand import place_resolver
+from bot.understanding.understand import blend, place_resolver
 
 ALL = "all"
 SPLIT = "split"
@@ -265,14 +264,16 @@ def _with_crisis(
     texts: Sequence[str],
     progress: Progress,
 ) -> list[Understanding]:
-    """Add the semantic safety net's reading, from a net trained on the same questions."""
+    """Add the semantic net's readings (crisis, and the topic view blended in), from a net trained
+    on the same questions."""
     cache = crisis.EmbeddingCache(crisis.default_models_dir() / crisis.EMBEDDINGS_FILE)
     embedder = crisis.Embedder()
     progress("training the crisis net on the training questions …")
     net = crisis.fit_samples(crisis.training_samples(content, train), cache, embedder, progress)
     vectors = cache.embed(texts, embedder, progress)
+    topic_ids = frozenset(content.topics)
     return [
-        dataclasses.replace(reading, crisis=net.read_vector(vector))
+        blend(reading, net.rank_intents(vector), topic_ids, net.read_vector(vector))
         for reading, vector in zip(readings, vectors, strict=True)
     ]
 

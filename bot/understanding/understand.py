@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from bot.understanding import crisis
 from bot.understanding.client import RasaClient
 from bot.understanding.crisis import CrisisDetector, CrisisNet, Embedder, trained_net
 from bot.understanding.matcher import Matcher
-from bot.understanding.model import Understanding
+from bot.understanding.model import CrisisReading, Source, Understanding
 from bot.understanding.service import NluProject
 from bot.understanding.text import find_place, names_district
 from bot.understanding.training import Example, all_examples
@@ -114,7 +114,7 @@ class Understander:
         # The semantic net reads the message (10-50 ms, in a thread: the embedding engine releases
         # the GIL) while Rasa parses it, so a message waits for the slower of the two, not both.
         reading = (
-            asyncio.create_task(asyncio.to_thread(self.crisis.read, text))
+            asyncio.create_task(asyncio.to_thread(self.crisis.read_with_topics, text))
             if self.crisis is not None and text.strip()
             else None
         )
@@ -145,13 +145,45 @@ class Understander:
             if place != found.place:
                 found = dataclasses.replace(found, place=place)
         if reading is not None:
-            found = dataclasses.replace(found, crisis=await reading)
+            crisis_reading, semantic_ranking = await reading
+            found = blend(found, semantic_ranking, frozenset(self.content.topics), crisis_reading)
         self.stats.by_source[found.source] += 1
         return found
 
     async def aclose(self) -> None:
         if self.client is not None:
             await self.client.aclose()
+
+
+# How much the n-gram reading (Rasa, or the matcher in degraded mode) counts against the semantic
+# view's (crisis.CrisisNet.rank_intents) when the two are mixed; measured in nlu/README.md ("Issue #23,
+# the semantic topic view").
+NGRAM_WEIGHT: dict[Source, float] = {"rasa": 0.5, "matcher": 0.5}
+
+
+def blend(
+    found: Understanding,
+    semantic: Sequence[tuple[str, float]],
+    topic_ids: frozenset[str],
+    crisis_reading: CrisisReading | None = None,
+) -> Understanding:
+    """One reading from the n-gram view and the semantic view: their probabilities mixed intent by
+    intent. N-grams are strong on Kurmanji and romanized text, the embeddings on meaning: a long
+    message that names no office word, a neighbouring topic's vocabulary."""
+    weight = NGRAM_WEIGHT[found.source]
+    mixed: dict[str, float] = defaultdict(float)
+    for intent, confidence in found.ranking:
+        mixed[intent] += weight * confidence
+    for intent, probability in semantic:
+        mixed[intent] += (1 - weight) * probability
+    ranking = tuple(sorted(mixed.items(), key=lambda pair: -pair[1])[:10])
+    if not ranking:
+        return dataclasses.replace(found, crisis=crisis_reading)
+    intent, confidence = ranking[0]
+    topic = intent if intent in topic_ids else None
+    return dataclasses.replace(
+        found, intent=intent, topic=topic, confidence=confidence, ranking=ranking, crisis=crisis_reading
+    )
 
 
 def build_matcher(

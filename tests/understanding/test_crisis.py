@@ -23,7 +23,7 @@ from bot.understanding.crisis import CrisisDetector, CrisisNet, Embedder, Embedd
 from bot.understanding.model import CONVERSATION_INTENTS, CrisisReading, Understanding
 from bot.understanding.policy import decide
 from bot.understanding.training import Example, all_examples
-from bot.understanding.understand import Understander, crisis_detector
+from bot.understanding.understand import NGRAM_WEIGHT, Understander, blend, crisis_detector
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +234,35 @@ def test_a_content_reload_takes_the_net_trained_for_it_and_keeps_the_last_one_un
     assert understander.crisis is not None and understander.crisis is not watching
     probe = embedder.embed(["the new net reads this"])[0]
     assert understander.crisis.net.read_vector(probe) != watching.net.read_vector(probe)
+
+
+def test_the_topic_view_reads_a_training_question_as_its_own_intent(tmp_path: Path) -> None:
+    embedder = CountingEmbedder()
+    samples = [Sample(f"jobcenter {n}", "calm", curated=False, intent="jobcenter") for n in range(30)]
+    samples += [Sample(f"kita {n}", "calm", curated=False, intent="kita") for n in range(30)]
+    samples += [Sample(f"fire {n}", "emergency", curated=True) for n in range(20)]
+    net = crisis.fit_samples(samples, EmbeddingCache(tmp_path / "cache.npz"), embedder, lambda line: None)
+    net.save(tmp_path / "net.npz")
+    loaded = CrisisNet.load(tmp_path / "net.npz")
+    ranking = loaded.rank_intents(embedder.embed(["kita 7"])[0])
+    assert [intent for intent, _ in ranking] == ["kita", "jobcenter"]  # curated statements have no intent
+    assert ranking[0][1] > 0.5 and abs(sum(p for _, p in ranking) - 1) < 1e-5
+
+
+def test_blending_mixes_the_two_views_intent_by_intent() -> None:
+    rasa = Understanding(
+        "marriage",
+        "marriage",
+        0.5,
+        (("marriage", 0.5), ("school_enrolment", 0.4), ("greet", 0.1)),
+        None,
+        "rasa",
+    )
+    semantic = (("school_enrolment", 0.9), ("kita", 0.1))
+    reading = CrisisReading(emergency=0.01, violence=0.0)
+    blended = blend(rasa, semantic, frozenset({"marriage", "school_enrolment", "kita"}), reading)
+    weight = NGRAM_WEIGHT["rasa"]
+    assert blended.intent == blended.topic == "school_enrolment"
+    assert blended.confidence == pytest.approx(weight * 0.4 + (1 - weight) * 0.9)
+    assert dict(blended.ranking)["kita"] == pytest.approx((1 - weight) * 0.1)
+    assert blended.crisis is reading and blended.source == "rasa"
