@@ -819,7 +819,9 @@ def _read_phrases(reader: _Reader, directory: Path) -> dict[str, Phrase]:
         items = reader.sequence(path, data, "phrases", required=True)
         for index, item in enumerate(items):
             if not isinstance(item, LineDict):
-                reader.error(path, items.line_of(index), "a phrase must be a mapping with id and translations")
+                reader.error(
+                    path, items.line_of(index), "a phrase must be a mapping with id and translations"
+                )
             elif (phrase := _read_phrase(reader, path, item, title, seen)) is not None:
                 phrases[phrase.id] = phrase
     return phrases

@@ -97,7 +97,9 @@ async def test_telegram_user_gets_the_staff_answer_and_rates_it(
 
         # The answer reaches the user's Telegram chat, exactly as written.
         [answer] = await bot_api.replies(CHAT, 1, timeout=REPLY_TIMEOUT)
-        assert answer.text == "Добрий день! Kommen Sie am Montag <9 Uhr> & bringen Sie den Pass."
+        assert answer.text == (
+            "💬 Повідомлення від нашої команди\nДобрий день! Kommen Sie am Montag <9 Uhr> & bringen Sie den Pass."
+        )
 
         # While the case is open, what the user writes goes to the console, not to the bot.
         bot_api.send_text(CHAT, "Дякую, а який документ?", language_code="uk")
