@@ -714,7 +714,11 @@ PHRASE_LIMIT = 600  # characters of a phrase's text, before its slots are filled
 def _placeholders(text: str) -> list[str]:
     """The {slot} names in a phrase's text; ValueError for braces that are no placeholder."""
     found = []
-    for _, name, spec, conversion in string.Formatter().parse(text):
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as error:  # a lone { or }
+        raise ValueError(f"braces: write {{slot_name}}, or a brace twice ({{{{ or }}}}) ({error})") from None
+    for _, name, spec, conversion in fields:
         if name is None:
             continue
         if not IDENT.match(name) or spec or conversion:
