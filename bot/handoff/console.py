@@ -121,6 +121,10 @@ ACTION_NAMES = {
     "unsupported": "Bild, Sprachnachricht o. Ä.",
     "welcome": "Begrüßung",
 }
+# Replies that tell nothing about the person's question: the card's "last answer" skips them.
+NOT_ANSWERS = frozenset(
+    {"staff", "original", "handoff", "forwarded", "rating", "feedback", "language_picker"}
+)
 SLOT_KIND_NAMES = {
     "date": "Datum",
     "time": "Uhrzeit",
@@ -398,9 +402,7 @@ class Console:
         question = (before_case or asked)[-1] if asked else None
         case_topics = [t for t in found.case.topics.split(",") if t]
         topic_id = (question.topic if question else None) or (case_topics[0] if case_topics else None)
-        from_bot = [
-            m for m in found.history if m.direction == "out" and m.action not in ("staff", "original")
-        ]
+        from_bot = [m for m in found.history if m.direction == "out" and m.action not in NOT_ANSWERS]
         last_answer = from_bot[-1] if from_bot else None
         return Briefing(
             question=question,
