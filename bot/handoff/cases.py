@@ -439,8 +439,9 @@ async def _held_case(session: AsyncSession, case_id: int, staff: StaffAccount) -
     return case, user
 
 
-def _language(user: User) -> str:
-    return normalize_language(user.language) or "de"
+def _language(user: User, case: Case) -> str:
+    """The user's language; before they chose one, the one the case was opened in (their app's)."""
+    return normalize_language(user.language) or normalize_language(case.language) or "de"
 
 
 # Translators: heading above a message that a person of our team (not the bot) wrote to the user
@@ -465,7 +466,7 @@ async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: 
         raise CaseError(f"Die Antwort ist zu lang (höchstens {MAX_TEXT - LABEL_ROOM} Zeichen).")
     case, user = await _held_case(session, case_id, staff)
     session.add(CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id))
-    t = texts(_language(user))
+    t = texts(_language(user, case))
     await enqueue(
         session,
         user,
@@ -515,7 +516,7 @@ async def reply_with_phrase(
     """Send a phrase in the user's language, with a button for the German original. The case keeps
     the German, which is what staff read and what the button shows."""
     case, user = await _held_case(session, case_id, staff)
-    language = _language(user)
+    language = _language(user, case)
     pair = phrase_pair(content, phrase_id, typed, language, now or now_local())
     event = CaseEvent(
         case_id=case.id, kind="staff_reply", text=plain_text(pair.german.text), author_id=staff.id
@@ -558,7 +559,7 @@ async def add_note(session: AsyncSession, case_id: int, staff: StaffAccount, tex
 
 def rating_question(case: Case, user: User) -> Reply:
     """After close: how helpful was it, 1-5 (the core stores the answer through `rate`)."""
-    t = texts(_language(user))
+    t = texts(_language(user, case))
     # Translators: sent after a staff member closed the user's request; the user answers with buttons 1 to 5
     question = t.gettext(
         "Our team has closed your request. How helpful was our help? 1 = not helpful, 5 = very helpful."
