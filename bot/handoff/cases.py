@@ -439,6 +439,15 @@ async def _held_case(session: AsyncSession, case_id: int, staff: StaffAccount) -
     return case, user
 
 
+async def language_of(session: AsyncSession, case_id: int) -> str | None:
+    """The language staff replies to the case go out in (see `_language`); None: no such case."""
+    case = await session.get(Case, case_id)
+    if case is None:
+        return None
+    user = await session.get(User, case.user_id) if case.user_id is not None else None
+    return _language(user, case) if user is not None else normalize_language(case.language) or "de"
+
+
 def _language(user: User, case: Case) -> str:
     """The user's language; before they chose one, the one the case was opened in (their app's)."""
     return normalize_language(user.language) or normalize_language(case.language) or "de"

@@ -650,10 +650,10 @@ def staff_router(services: Services) -> APIRouter:
         """A phrase with the slots typed so far, in German and in the user's language."""
         async with database.session() as session:
             await console.login_of(request, session)
-            found = await cases.triage(session, existing_case_id(case_id))
-        if found is None:
+            # Only the case's language: the preview is asked for as staff type.
+            language = await cases.language_of(session, existing_case_id(case_id))
+        if language is None:
             raise HTTPException(404, "Diesen Fall gibt es nicht.")
-        language = normalize_language(found.case.language) or SOURCE_LANGUAGE
         try:
             pair = cases.phrase_pair(
                 console.content, phrase, typed_slots(request.query_params), language, cases.now_local()
