@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from html import unescape
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from bot.conversation.messages import Reply
+from bot.handoff.console import SHORT_LIMIT, Console, TopicSummary
 from bot.server.services import Services
 from bot.settings import PROJECT_ROOT
 from bot.storage.database import Database
@@ -168,3 +171,28 @@ async def test_a_phrase_reaches_the_user_in_farsi_with_the_german_on_a_button(
     for forged in (f"original:{event.id}", "original:99999999999", "original:x"):
         [stale] = await stranger.press(forged)
         assert stale.kind == "stale_button"
+
+
+def test_the_card_shows_a_topics_short_answer_when_the_topic_has_one(services: Services) -> None:
+    """Topics are getting a `short` answer in every language; until a topic has one, the card shows
+    the first paragraph of the German answer, cut at SHORT_LIMIT characters."""
+    console = Console(services)
+    content = services.content.current
+    topic = content.topics["registration"]
+    german = topic.translations["de"]
+    assert console.topic_summary("registration") == TopicSummary(
+        "registration", "registration title de", "registration answer in de."
+    )
+    long_answer = SimpleNamespace(
+        title=german.title, answer="<b>Erst</b> " + "x" * 500 + "\n\nZweiter Absatz"
+    )
+    with_short = SimpleNamespace(title=german.title, answer=german.answer, short="Beim Bürgeramt anmelden.")
+    for stand_in, expected in (
+        (long_answer, "Erst " + "x" * (SHORT_LIMIT - 6) + "…"),
+        (with_short, "Beim Bürgeramt anmelden."),
+    ):
+        changed = replace(topic, translations={**topic.translations, "de": stand_in})
+        services.content.current = replace(content, topics={**content.topics, "registration": changed})
+        summary = console.topic_summary("registration")
+        assert summary is not None and summary.short == expected
+    assert console.topic_summary("no_such_topic") is None
