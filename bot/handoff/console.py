@@ -29,7 +29,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from bot.content.model import LANGUAGES, SOURCE_LANGUAGE, ContentBase, Phrase
+from bot.content.model import LANGUAGES, SLOT_KINDS, SOURCE_LANGUAGE, ContentBase, Phrase
 from bot.conversation.messages import plain_text, storable
 from bot.handoff import cases, staff
 from bot.handoff.cases import OUTCOMES, CaseError, QueueFilter, aware
@@ -421,7 +421,7 @@ class Console:
                 label = SLOT_KIND_NAMES[kind] + ("" if name == kind else f" ({name})")
                 fields.setdefault((name, kind), SlotField(name, kind, label))
         return list(groups.values()), sorted(
-            fields.values(), key=lambda f: (f.kind != "date", f.kind, f.name)
+            fields.values(), key=lambda f: (SLOT_KINDS.index(f.kind), f.name)
         )
 
     def region_name(self, region_id: str | None) -> str:
