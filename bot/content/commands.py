@@ -40,11 +40,31 @@ def status_report(content: ContentBase, today: date) -> dict[str, object]:
             topic_id: {language: topic.translation_state(language) for language in LANGUAGES}
             for topic_id, topic in sorted(content.topics.items())
         },
+        "phrases": {
+            phrase_id: {language: phrase.translation_state(language) for language in LANGUAGES}
+            for phrase_id, phrase in sorted(content.phrases.items())
+        },
         "due_for_review": sorted(
             [t.id for t in content.topics.values() if due_for_review(t.verified_on, today)]
             + [p.id for p in content.places.values() if due_for_review(p.verified_on, today)]
         ),
     }
+
+
+def _print_states(heading: str, states_by_id: dict[str, dict[str, str]]) -> None:
+    width = max(len(heading), *(len(key) for key in states_by_id)) if states_by_id else 10
+    print(f"{heading:<{width}}  " + "  ".join(f"{lang:<12}" for lang in LANGUAGES))
+    for key, states in states_by_id.items():
+        print(f"{key:<{width}}  " + "  ".join(f"{states[lang]:<12}" for lang in LANGUAGES))
+
+
+def _print_missing(states_by_id: dict[str, dict[str, str]]) -> None:
+    """One line per language: how many phrases have no current translation (missing or outdated)."""
+    for language in LANGUAGES:
+        lacking = [k for k, states in states_by_id.items() if states[language] in ("missing", "outdated")]
+        if lacking:
+            print(f"phrases without a current {language} text: {len(lacking)} ({', '.join(lacking)})")
+    print(f"phrases: {len(states_by_id)}")
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -63,10 +83,12 @@ def _status(args: argparse.Namespace) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     topics: dict[str, dict[str, str]] = report["topics"]  # type: ignore[assignment]
-    width = max(len(t) for t in topics) if topics else 10
-    print(f"{'topic':<{width}}  " + "  ".join(f"{lang:<12}" for lang in LANGUAGES))
-    for topic_id, states in topics.items():
-        print(f"{topic_id:<{width}}  " + "  ".join(f"{states[lang]:<12}" for lang in LANGUAGES))
+    phrases: dict[str, dict[str, str]] = report["phrases"]  # type: ignore[assignment]
+    _print_states("topic", topics)
+    if phrases:
+        print()
+        _print_states("phrase", phrases)
+        _print_missing(phrases)
     due = report["due_for_review"]
     print(f"due for review: {', '.join(due) if due else 'none'}")  # type: ignore[arg-type]
     return 0
@@ -81,7 +103,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check_parser.add_argument("directory", nargs="?", help="content folder (default: ./content)")
     check_parser.set_defaults(handler=_check)
     status = commands.add_parser(
-        "status", help="translation state per topic and language, topics due for review"
+        "status", help="translation state per topic, phrase and language; what is due for review"
     )
     status.add_argument("directory", nargs="?", help="content folder (default: ./content)")
     status.add_argument("--json", action="store_true", help="machine-readable output")

@@ -7,6 +7,7 @@ the file and line an editor has to open. `load(directory)` is the strict form th
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -18,6 +19,7 @@ from bot.content import lines
 from bot.content.lines import LineDict, LineList
 from bot.content.model import (
     LANGUAGES,
+    SLOT_KINDS,
     SOURCE_LANGUAGE,
     Address,
     CatalogueEntry,
@@ -28,10 +30,13 @@ from bot.content.model import (
     OpeningHours,
     PartialDate,
     Phone,
+    Phrase,
+    PhraseTranslation,
     Place,
     Region,
     SafetyKeyword,
     SafetyKeywords,
+    SlotKind,
     Source,
     StatementGroups,
     Topic,
@@ -208,6 +213,28 @@ class _Reader:
             if url and seen:
                 found.append(Source(url, seen, str(item.get("date", "n/d")), status))
         return tuple(found)
+
+    def source_version(self, path: Path, data: LineDict, language: str, version: int) -> int | None:
+        """A translation's `source_version`: the German version it was made from."""
+        source_version = data.get("source_version")
+        line = data.line_of("source_version")
+        if not isinstance(source_version, int) or isinstance(source_version, bool) or source_version < 1:
+            self.error(path, line, f"{language}: 'source_version' must be a whole number >= 1")
+            return None
+        if source_version > version:
+            self.error(path, line, f"{language}: source_version {source_version} > version {version}")
+        if language == SOURCE_LANGUAGE and source_version != version:
+            self.error(path, line, "de: source_version must equal the version")
+        return source_version
+
+    def outdated(self, path: Path, data: LineDict, language: str, made_from: int, version: int) -> None:
+        if made_from < version:
+            self.warn(
+                path,
+                data.line_of("source_version"),
+                f"{language}: translation is outdated (made from version {made_from}, "
+                f"German is version {version})",
+            )
 
     def weekly(self, path: Path, data: LineDict, line: int) -> WeeklyHours | None:
         if data.get("always") is True:
@@ -453,22 +480,9 @@ def _read_catalogue(reader: _Reader, path: Path) -> tuple[CatalogueEntry, ...]:
 def _read_translation(
     reader: _Reader, path: Path, language: str, data: LineDict, version: int
 ) -> Translation | None:
-    source_version = data.get("source_version")
-    if not isinstance(source_version, int) or source_version < 1:
-        reader.error(
-            path, data.line_of("source_version"), f"{language}: 'source_version' must be a whole number >= 1"
-        )
+    source_version = reader.source_version(path, data, language, version)
+    if source_version is None:
         return None
-    if source_version > version:
-        reader.error(
-            path,
-            data.line_of("source_version"),
-            f"{language}: source_version {source_version} > version {version}",
-        )
-    if language == SOURCE_LANGUAGE and source_version != version:
-        reader.error(
-            path, data.line_of("source_version"), "de: source_version must equal the topic's version"
-        )
     title = reader.text(path, data, "title")
     answer = reader.text(path, data, "answer")
     if answer:
@@ -557,13 +571,7 @@ def _read_topic(
             continue
         if (translation := _read_translation(reader, path, language, raw, version)) is not None:
             translations[language] = translation
-            if translation.source_version < version:
-                reader.warn(
-                    path,
-                    raw.line_of("source_version"),
-                    f"{language}: translation is outdated (made from version {translation.source_version}, "
-                    f"German is version {version})",
-                )
+            reader.outdated(path, raw, language, translation.source_version, version)
     entry = catalogue.get(topic_id or "")
     sources = reader.sources(path, data)
     check_since = reader.partial_date(path, data, "check_since")
@@ -624,6 +632,7 @@ def check(directory: Path, *, today: date | None = None) -> tuple[ContentBase | 
     _check_duplicate_examples(reader, topics, raw_topics)
     crisis = _read_crisis_statements(reader, directory / CRISIS_FILE)
     keywords = _read_safety_keywords(reader, directory / KEYWORDS_FILE)
+    phrases = _read_phrases(reader, directory / PHRASES_DIRECTORY)
 
     content = None
     if not any(p.severity == "error" for p in reader.problems):
@@ -635,6 +644,7 @@ def check(directory: Path, *, today: date | None = None) -> tuple[ContentBase | 
             _region_index=MappingProxyType(region_index),
             crisis=crisis,
             keywords=keywords,
+            phrases=MappingProxyType(phrases),
         )
     return content, sorted(reader.problems)
 
@@ -777,6 +787,130 @@ def _read_safety_keywords(reader: _Reader, path: Path) -> SafetyKeywords:
             else:
                 not_an_emergency.append(phrase.strip())
     return SafetyKeywords(tuple(keywords), tuple(not_an_emergency))
+
+
+PHRASES_DIRECTORY = "phrases"
+PHRASE_LIMIT = 600  # characters of a phrase's text, before its slots are filled
+
+
+def _placeholders(text: str) -> list[str]:
+    """The {slot} names in a phrase's text; ValueError for braces that are no placeholder."""
+    found = []
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as error:  # a lone { or }
+        raise ValueError(f"braces: write {{slot_name}}, or a brace twice ({{{{ or }}}}) ({error})") from None
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if not IDENT.match(name) or spec or conversion:
+            raise ValueError(f"'{{{name}}}' is no placeholder: write {{slot_name}}, or leave braces out")
+        found.append(name)
+    return found
+
+
+def _read_slots(reader: _Reader, path: Path, data: LineDict) -> dict[str, SlotKind]:
+    raw = reader.mapping(path, data, "slots", required=False) or LineDict()
+    slots: dict[str, SlotKind] = {}
+    for name, kind in raw.items():
+        if not IDENT.match(name):
+            reader.error(path, raw.line_of(name), f"slot name '{name}' must be lower case, a-z 0-9 _")
+        elif kind not in SLOT_KINDS:
+            reader.error(
+                path, raw.line_of(name), f"slot '{name}': kind must be one of {', '.join(SLOT_KINDS)}"
+            )
+        else:
+            slots[name] = kind
+    return slots
+
+
+def _read_phrase_text(
+    reader: _Reader, path: Path, language: str, data: LineDict, version: int, slots: dict[str, SlotKind]
+) -> PhraseTranslation | None:
+    source_version = reader.source_version(path, data, language, version)
+    text = reader.text(path, data, "text")
+    if source_version is None or text is None:
+        return None
+    line = data.line_of("text")
+    if len(text) > PHRASE_LIMIT:
+        reader.error(path, line, f"{language}: text has {len(text)} characters (limit {PHRASE_LIMIT})")
+    try:
+        used = _placeholders(text)
+    except ValueError as error:
+        reader.error(path, line, f"{language}: {error}")
+        return None
+    for name in dict.fromkeys(used):
+        if name not in slots:
+            reader.error(path, line, f"{language}: placeholder {{{name}}} is not a declared slot")
+    for name in slots:
+        if name not in used:
+            reader.error(path, line, f"{language}: slot {{{name}}} is missing from the text")
+    reader.outdated(path, data, language, source_version, version)
+    return PhraseTranslation(language, source_version, data.get("machine") is True, text)
+
+
+def _read_phrase(
+    reader: _Reader, path: Path, data: LineDict, group_title: str, seen: dict[str, str]
+) -> Phrase | None:
+    phrase_id = reader.text(path, data, "id")
+    if phrase_id is not None and not IDENT.match(phrase_id):
+        reader.error(path, data.line_of("id"), f"phrase id '{phrase_id}' must be lower case, a-z 0-9 _")
+        phrase_id = None
+    if phrase_id is not None:
+        where = f"{reader.rel(path)}:{data.line_of('id')}"
+        if (first := seen.setdefault(phrase_id, where)) != where:
+            reader.error(path, data.line_of("id"), f"phrase id '{phrase_id}' also stands at {first}")
+            phrase_id = None
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        reader.error(path, data.line_of("version"), "'version' must be a whole number >= 1")
+        version = 1
+    slots = _read_slots(reader, path, data)
+    raw_translations = reader.mapping(path, data, "translations") or LineDict()
+    translations: dict[str, PhraseTranslation] = {}
+    for language, raw in raw_translations.items():
+        line = raw_translations.line_of(language)
+        if language not in LANGUAGES:
+            reader.error(path, line, f"unknown language '{language}'")
+        elif not isinstance(raw, LineDict):
+            reader.error(path, line, f"{language}: must be a mapping with source_version and text")
+        elif found := _read_phrase_text(reader, path, language, raw, version, slots):
+            translations[language] = found
+    if SOURCE_LANGUAGE not in raw_translations:
+        reader.error(path, data.line_of("translations"), "the German text (de) is missing")
+    missing = [language for language in LANGUAGES if language not in raw_translations]
+    if missing and SOURCE_LANGUAGE not in missing:
+        reader.warn(path, data.line_of("translations"), f"not yet translated into {', '.join(missing)}")
+    if phrase_id is None or SOURCE_LANGUAGE not in translations:
+        return None
+    return Phrase(
+        id=phrase_id,
+        group=path.stem,
+        group_title=group_title,
+        version=version,
+        slots=MappingProxyType(slots),
+        translations=MappingProxyType(translations),
+    )
+
+
+def _read_phrases(reader: _Reader, directory: Path) -> dict[str, Phrase]:
+    """content/phrases/<group>.yaml: the staff phrasebook (optional: no folder, no phrases)."""
+    phrases: dict[str, Phrase] = {}
+    seen: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
+        data = reader.read_mapping(path, "'title' and 'phrases'")
+        if data is None:
+            continue
+        title = reader.text(path, data, "title") or path.stem
+        items = reader.sequence(path, data, "phrases", required=True)
+        for index, item in enumerate(items):
+            if not isinstance(item, LineDict):
+                reader.error(
+                    path, items.line_of(index), "a phrase must be a mapping with id and translations"
+                )
+            elif (phrase := _read_phrase(reader, path, item, title, seen)) is not None:
+                phrases[phrase.id] = phrase
+    return phrases
 
 
 def _check_links(reader: _Reader, topics: dict[str, Topic], raw: dict[str, tuple[Path, LineDict]]) -> None:

@@ -167,6 +167,17 @@ class Translation:
 TranslationState = Literal["up to date", "outdated", "missing", "machine-made"]
 
 
+def translation_state(found: Translation | PhraseTranslation | None, version: int) -> TranslationState:
+    """A translation's state against the German source's current version."""
+    if found is None:
+        return "missing"
+    if found.source_version < version:
+        return "outdated"
+    if found.machine:
+        return "machine-made"
+    return "up to date"
+
+
 @dataclass(frozen=True, slots=True)
 class Topic:
     id: str
@@ -183,14 +194,7 @@ class Topic:
     category: str = ""
 
     def translation_state(self, language: str) -> TranslationState:
-        found = self.translations.get(language)
-        if found is None:
-            return "missing"
-        if found.source_version < self.version:
-            return "outdated"
-        if found.machine:
-            return "machine-made"
-        return "up to date"
+        return translation_state(self.translations.get(language), self.version)
 
     def best_translation(self, language: str) -> Translation:
         """The user's language if present and current enough, else English, else German."""
@@ -247,6 +251,37 @@ class SafetyKeywords:
     not_an_emergency: tuple[str, ...] = ()  # "kein Notfall": the word "Notfall" then raises no alarm
 
 
+SlotKind = Literal["date", "time", "weekday", "place", "text"]
+SLOT_KINDS: tuple[str, ...] = ("date", "time", "weekday", "place", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseTranslation:
+    language: str
+    source_version: int
+    machine: bool
+    text: str  # plain text with {slot} placeholders
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """A reviewed sentence staff send to a user, in every language, with slots they fill in."""
+
+    id: str
+    group: str  # the file it stands in (greetings, documents, …)
+    group_title: str  # the group's German heading in the console
+    version: int
+    slots: Mapping[str, SlotKind]  # slot name -> kind, in the order declared
+    translations: Mapping[str, PhraseTranslation]
+
+    @property
+    def german(self) -> str:
+        return self.translations[SOURCE_LANGUAGE].text
+
+    def translation_state(self, language: str) -> TranslationState:
+        return translation_state(self.translations.get(language), self.version)
+
+
 @dataclass(frozen=True)
 class ContentBase:
     topics: Mapping[str, Topic]
@@ -256,6 +291,7 @@ class ContentBase:
     _region_index: Mapping[str, Region] = field(default_factory=lambda: MappingProxyType({}))
     crisis: CrisisStatements = field(default_factory=CrisisStatements)
     keywords: SafetyKeywords = field(default_factory=SafetyKeywords)
+    phrases: Mapping[str, Phrase] = field(default_factory=lambda: MappingProxyType({}))
 
     def region(self, region_id: str) -> Region | None:
         return next((r for r in self.regions if r.id == region_id), None)

@@ -280,12 +280,20 @@ class Conversation:
             turn.say(say.smalltalk("thanks", t))
         elif name == "delete" and argument in ("yes", "no") and user.state == "delete":
             await (self._delete(turn) if argument == "yes" else self._keep(turn))
+        elif name == "original" and (german := await self._original(turn, argument)) is not None:
+            turn.say(say.original(t, german))
         elif name == "rate" and (rating := _rating(argument)) is not None:
             case_id, score = rating
             rated = await cases.rate(turn.session, user, case_id, score)
             turn.say(say.rating_thanks(t) if rated else say.stale_button(t))
         else:  # an old button, or callback data someone tampered with
             turn.say(say.stale_button(t))
+
+    async def _original(self, turn: Turn, argument: str) -> str | None:
+        """The German of a team message the user was sent ("original:<case event id>")."""
+        if not argument.isdigit() or int(argument) > MAX_ID:  # tampered: no event has it
+            return None
+        return await cases.original_of(turn.session, turn.user, int(argument))
 
     async def _text(
         self, turn: Turn, text: str, understanding: Understanding | None, detected: str | None

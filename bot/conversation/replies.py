@@ -494,3 +494,12 @@ def for_decision(
             return [language_picker(t.language)]
         return [smalltalk(decision.intent, t)]
     return [fallback(content, decision.alternatives, t)]
+
+
+def original(t: Texts, german: str) -> Reply:
+    """A team message's German original, to show at a counter. It starts with the German word, so
+    it reads left to right in any chat; the line after it says in the user's language what it is."""
+    # Translators: under the heading "Deutsch", above the German original of a message from our team
+    note = t.gettext("The same message in German, for example to show at an office:")
+    text = f"<b>Deutsch</b> · {escape(note)}\n\n{escape(german, quote=False)}"
+    return Reply(text=text, language=t.language, rtl=False, kind="original")

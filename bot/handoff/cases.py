@@ -7,7 +7,7 @@ One unit of work each: the caller passes its session and commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -18,11 +18,12 @@ from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import ContentBase
+from bot.content.phrasebook import RenderedPhrase, SlotError, parse_slots, render_phrase
 from bot.content.render import render_answer
 from bot.conversation.messages import MAX_TEXT, Button, Reply, plain_text
 from bot.conversation.outbox import enqueue
 from bot.handoff.staff import audit
-from bot.i18n import RIGHT_TO_LEFT_MARK, normalize_language, texts
+from bot.i18n import N_, RIGHT_TO_LEFT_MARK, Texts, normalize_language, texts
 from bot.storage.models import Case, CaseEvent, Message, StaffAccount, User
 
 # A user who writes again within this time after their case was closed gets the same case back.
@@ -438,8 +439,30 @@ async def _held_case(session: AsyncSession, case_id: int, staff: StaffAccount) -
     return case, user
 
 
-def _language(user: User) -> str:
-    return normalize_language(user.language) or "de"
+async def language_of(session: AsyncSession, case_id: int) -> str | None:
+    """The language staff replies to the case go out in (see `_language`); None: no such case."""
+    case = await session.get(Case, case_id)
+    if case is None:
+        return None
+    user = await session.get(User, case.user_id) if case.user_id is not None else None
+    return _language(user, case) if user is not None else normalize_language(case.language) or "de"
+
+
+def _language(user: User, case: Case) -> str:
+    """The user's language; before they chose one, the one the case was opened in (their app's)."""
+    return normalize_language(user.language) or normalize_language(case.language) or "de"
+
+
+# Translators: heading above a message that a person of our team (not the bot) wrote to the user
+FROM_THE_TEAM = N_("Message from our team")
+# Translators: button under a team message in the user's language: shows the same message in German
+SHOW_ORIGINAL = N_("Show the German original")
+LABEL_ROOM = 100  # characters of a staff reply kept for the "from our team" heading
+
+
+def from_the_team(t: Texts, text: str) -> str:
+    """A staff message as the user gets it: under a heading saying a person wrote it."""
+    return f"💬 <b>{escape(t.gettext(FROM_THE_TEAM))}</b>\n{text}"
 
 
 async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: str) -> None:
@@ -448,17 +471,85 @@ async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: 
     if not text:
         raise CaseError("Die Antwort ist leer.")
     escaped = escape(text, quote=False)
-    if len(escaped) > MAX_TEXT:
-        raise CaseError(f"Die Antwort ist zu lang (höchstens {MAX_TEXT} Zeichen).")
+    if len(escaped) > MAX_TEXT - LABEL_ROOM:
+        raise CaseError(f"Die Antwort ist zu lang (höchstens {MAX_TEXT - LABEL_ROOM} Zeichen).")
     case, user = await _held_case(session, case_id, staff)
     session.add(CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id))
-    language = _language(user)
+    t = texts(_language(user, case))
     await enqueue(
         session,
         user,
-        [Reply(text=escaped, kind="staff", language=user.language, rtl=texts(language).rtl)],
+        [Reply(text=from_the_team(t, escaped), kind="staff", language=user.language, rtl=t.rtl)],
     )
     await audit(session, staff, "reply", f"case:{case.id}")
+
+
+def now_local() -> datetime:
+    """Now where the offices are: a place card says whether it is open now."""
+    return datetime.now(LOCAL_TIME)
+
+
+@dataclass(frozen=True)
+class PhrasePair:
+    """A filled-in phrase in German (what staff read) and in the user's language (what is sent)."""
+
+    german: RenderedPhrase
+    for_user: RenderedPhrase
+
+
+def phrase_pair(
+    content: ContentBase, phrase_id: str, typed: Mapping[str, str], language: str, now: datetime
+) -> PhrasePair:
+    """The phrase with the slots staff typed, side by side; CaseError (German) when it cannot be."""
+    phrase = content.phrases.get(phrase_id)
+    if phrase is None:
+        raise CaseError("Diesen Satzbaustein gibt es nicht (mehr).")
+    try:
+        values = parse_slots(content, phrase, typed)
+    except SlotError as error:
+        raise CaseError(str(error)) from None
+    german = render_phrase(content, phrase, "de", values, now)
+    return PhrasePair(german, render_phrase(content, phrase, language, values, now))
+
+
+async def reply_with_phrase(
+    session: AsyncSession,
+    content: ContentBase,
+    case_id: int,
+    staff: StaffAccount,
+    phrase_id: str,
+    typed: Mapping[str, str],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Send a phrase in the user's language, with a button for the German original. The case keeps
+    the German, which is what staff read and what the button shows."""
+    case, user = await _held_case(session, case_id, staff)
+    language = _language(user, case)
+    pair = phrase_pair(content, phrase_id, typed, language, now or now_local())
+    event = CaseEvent(
+        case_id=case.id, kind="staff_reply", text=plain_text(pair.german.text), author_id=staff.id
+    )
+    session.add(event)
+    await session.flush()  # the button names the event
+    t = texts(language)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if pair.for_user.language != "de":
+        buttons = ((Button(label=t.gettext(SHOW_ORIGINAL), action=f"original:{event.id}"),),)
+    text = from_the_team(t, pair.for_user.text)
+    await enqueue(
+        session, user, [Reply(text=text, buttons=buttons, kind="staff", language=user.language, rtl=t.rtl)]
+    )
+    await audit(session, staff, "phrase", f"case:{case.id}:{phrase_id}"[:64])
+
+
+async def original_of(session: AsyncSession, user: User, event_id: int) -> str | None:
+    """The German of a team message sent to `user` (None for anyone else's, or a note)."""
+    event = await session.get(CaseEvent, event_id)
+    if event is None or event.kind != "staff_reply":
+        return None
+    case = await session.get(Case, event.case_id)
+    return event.text if case is not None and case.user_id == user.id else None
 
 
 async def add_note(session: AsyncSession, case_id: int, staff: StaffAccount, text: str) -> None:
@@ -477,7 +568,7 @@ async def add_note(session: AsyncSession, case_id: int, staff: StaffAccount, tex
 
 def rating_question(case: Case, user: User) -> Reply:
     """After close: how helpful was it, 1-5 (the core stores the answer through `rate`)."""
-    t = texts(_language(user))
+    t = texts(_language(user, case))
     # Translators: sent after a staff member closed the user's request; the user answers with buttons 1 to 5
     question = t.gettext(
         "Our team has closed your request. How helpful was our help? 1 = not helpful, 5 = very helpful."

@@ -29,13 +29,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from bot.content.model import LANGUAGES, ContentBase
+from bot.content.model import LANGUAGES, SLOT_KINDS, SOURCE_LANGUAGE, ContentBase, Phrase
 from bot.conversation.messages import plain_text, storable
 from bot.handoff import cases, staff
 from bot.handoff.cases import OUTCOMES, CaseError, QueueFilter, aware
-from bot.i18n import normalize_language
+from bot.i18n import RIGHT_TO_LEFT_MARK, normalize_language
+from bot.office_hours import WEEKDAYS
 from bot.server.services import Services
-from bot.storage.models import MAX_ID, StaffAccount
+from bot.storage.models import MAX_ID, Message, StaffAccount
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,59 @@ EVENT_NAMES = {
     "status": "Status",
 }
 STATUS_EVENT_NAMES = {"claimed": "übernommen", "released": "zurückgegeben", "reopened": "wieder geöffnet"}
+# What the bot made of a message, and what kind of reply it sent: the console shows German words,
+# never the internal names (an unknown one is left out).
+ACTION_NAMES = {
+    "answer": "Antwort aus einem Thema",
+    "clarify": "Rückfrage: welches Thema?",
+    "ask_place": "Frage nach dem Wohnort",
+    "handoff": "an das Team übergeben",
+    "emergency": "Notfall-Nummern",
+    "fallback": "nicht verstanden",
+    "smalltalk": "Gruß oder Dank",
+    "command": "Befehl",
+    "too_long": "zu lange Nachricht",
+    "delete_question": "Frage: Daten löschen?",
+    "deleted": "Daten gelöscht",
+    "empty": "leere Nachricht",
+    "feedback": "Frage: war das hilfreich?",
+    "forwarded": "an das Team weitergeleitet",
+    "help": "Hilfe",
+    "kept": "Daten behalten",
+    "language_offer": "andere Sprache angeboten",
+    "language_picker": "Sprachauswahl",
+    "limit": "Limit erreicht",
+    "menu": "Themenmenü",
+    "offer_person": "Person angeboten",
+    "original": "deutsches Original gezeigt",
+    "place_question": "Frage nach dem Wohnort",
+    "place_saved": "Wohnort gespeichert",
+    "place_unknown": "Wohnort nicht erkannt",
+    "privacy": "Datenschutz",
+    "rating": "Frage nach Bewertung",
+    "stale_button": "alter Knopf",
+    "unsupported": "Bild, Sprachnachricht o. Ä.",
+    "welcome": "Begrüßung",
+}
+# Replies that tell nothing about the person's question: the card's "last answer" skips them.
+NOT_ANSWERS = frozenset(
+    {"staff", "original", "handoff", "forwarded", "rating", "feedback", "language_picker"}
+)
+SLOT_KIND_NAMES = {
+    "date": "Datum",
+    "time": "Uhrzeit",
+    "weekday": "Wochentag",
+    "place": "Stelle",
+    "text": "Text",
+}
+WEEKDAY_NAMES = dict(
+    zip(
+        WEEKDAYS,
+        ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+        strict=True,
+    )
+)
+SHORT_LIMIT = 400  # characters of a topic's answer shown on the triage card
 
 # What a message may not carry into the console: direction embeddings, overrides and isolates
 # (U+202A-202E, U+2066-2069), which could reorder what staff read around and inside it, and
@@ -98,6 +152,11 @@ HIDDEN_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A),
 def shown(text: str) -> str:
     """A message's text as the console shows it: without HIDDEN_CONTROLS."""
     return text.translate(HIDDEN_CONTROLS)
+
+
+def readable(html: str) -> str:
+    """A bot reply as staff read it: plain text, without the marks that lay out right-to-left lines."""
+    return shown(plain_text(html).replace(RIGHT_TO_LEFT_MARK, ""))
 
 
 @cache
@@ -154,6 +213,40 @@ def page_number(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class TopicSummary:
+    """A topic as the triage card shows it: German title and short answer."""
+
+    id: str
+    title: str
+    short: str
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """What the person asked and was told, in German where it can be, at the top of the card."""
+
+    question: Message | None  # their last message before the case (or the last one at all)
+    topic: TopicSummary | None  # the topic the bot matched for it (or the case's first topic)
+    last_answer: Message | None  # the bot's last reply to them, in their language
+    last_answer_topic: TopicSummary | None  # its topic in German, when it was a topic's answer
+
+
+@dataclass(frozen=True)
+class SlotField:
+    """One input for a slot in the phrasebook form; shared by every phrase with that slot."""
+
+    name: str
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PhraseGroup:
+    title: str
+    phrases: list[Phrase]
+
+
+@dataclass(frozen=True)
 class Login:
     """The staff member behind a request and their session's CSRF token.
 
@@ -202,10 +295,12 @@ class Console:
             reason_names=REASON_NAMES,
             event_names=EVENT_NAMES,
             status_event_names=STATUS_EVENT_NAMES,
+            action_names=ACTION_NAMES,
             outcomes=OUTCOMES,
             plain_text=plain_text,
         )
         self.templates.filters["shown"] = shown
+        self.templates.filters["readable"] = readable
 
     @property
     def content(self) -> ContentBase:
@@ -289,6 +384,46 @@ class Console:
             return topic_id
         return topic.translations["de"].title
 
+    def topic_summary(self, topic_id: str | None) -> TopicSummary | None:
+        """The topic in German: title and its `short` answer, else the first paragraph of the answer."""
+        topic = self.content.topics.get(topic_id or "")
+        if topic is None or SOURCE_LANGUAGE not in topic.translations:
+            return None
+        german = topic.translations[SOURCE_LANGUAGE]
+        short = getattr(german, "short", None) or plain_text(german.answer).strip().split("\n\n")[0]
+        if len(short) > SHORT_LIMIT:
+            short = short[: SHORT_LIMIT - 1].rstrip() + "…"
+        return TopicSummary(topic.id, german.title, short)
+
+    def briefing(self, found: cases.Triage) -> Briefing:
+        asked = [m for m in found.history if m.direction == "in" and m.action != "command"]
+        opened = aware(found.case.opened_at)
+        before_case = [m for m in asked if aware(m.created_at) <= opened]
+        question = (before_case or asked)[-1] if asked else None
+        case_topics = [t for t in found.case.topics.split(",") if t]
+        topic_id = (question.topic if question else None) or (case_topics[0] if case_topics else None)
+        from_bot = [m for m in found.history if m.direction == "out" and m.action not in NOT_ANSWERS]
+        last_answer = from_bot[-1] if from_bot else None
+        return Briefing(
+            question=question,
+            topic=self.topic_summary(topic_id),
+            last_answer=last_answer,
+            last_answer_topic=self.topic_summary(last_answer.topic if last_answer else None),
+        )
+
+    def phrasebook(self) -> tuple[list[PhraseGroup], list[SlotField]]:
+        """The phrases by group, in file order, and one form field per slot name and kind."""
+        groups: dict[str, PhraseGroup] = {}
+        fields: dict[tuple[str, str], SlotField] = {}
+        for phrase in self.content.phrases.values():
+            groups.setdefault(phrase.group, PhraseGroup(phrase.group_title, [])).phrases.append(phrase)
+            for name, kind in phrase.slots.items():
+                label = SLOT_KIND_NAMES[kind] + ("" if name == kind else f" ({name})")
+                fields.setdefault((name, kind), SlotField(name, kind, label))
+        return list(groups.values()), sorted(
+            fields.values(), key=lambda f: (SLOT_KINDS.index(f.kind), f.name)
+        )
+
     def region_name(self, region_id: str | None) -> str:
         if not region_id:
             return "unbekannt"
@@ -344,9 +479,15 @@ class Console:
             key=lambda pair: pair[1].casefold(),
         )
         answered = list(dict.fromkeys(m.topic for m in found.history if m.direction == "out" and m.topic))
+        phrase_groups, slot_fields = self.phrasebook()
         return {
             **self.common(login),
             "triage": found,
+            "briefing": self.briefing(found),
+            "phrase_groups": phrase_groups,
+            "slot_fields": slot_fields,
+            "places": sorted(self.content.places.values(), key=lambda place: place.name.casefold()),
+            "weekday_names": WEEKDAY_NAMES,
             "case": found.case,
             "case_topics": [t for t in found.case.topics.split(",") if t],
             "answered_topics": answered,
@@ -364,7 +505,8 @@ def existing_case_id(case_id: int) -> int:
     return case_id
 
 
-ACTIONS = ("claim", "release", "reply", "note", "close")
+ACTIONS = ("claim", "release", "reply", "phrase", "note", "close")
+SLOT_PREFIX = "slot_"  # the phrasebook form's slot fields: slot_<name>
 
 
 def form_text(form: FormData, name: str) -> str:
@@ -372,8 +514,22 @@ def form_text(form: FormData, name: str) -> str:
     return storable(str(form.get(name) or ""))
 
 
+def typed_slots(fields: Mapping[str, Any]) -> dict[str, str]:
+    """The slot values in a form or query: slot_<name> -> value, as text the database can store."""
+    return {
+        key.removeprefix(SLOT_PREFIX): storable(str(value))
+        for key, value in fields.items()
+        if key.startswith(SLOT_PREFIX)
+    }
+
+
 async def perform(
-    session: AsyncSession, account: StaffAccount, case_id: int, action: str, form: FormData
+    session: AsyncSession,
+    account: StaffAccount,
+    case_id: int,
+    action: str,
+    form: FormData,
+    content: ContentBase,
 ) -> None:
     text = form_text(form, "text")
     if action == "claim":
@@ -390,6 +546,9 @@ async def perform(
         await cases.release_case(session, case_id, account)
     elif action == "reply":
         await cases.reply(session, case_id, account, text)
+    elif action == "phrase":
+        phrase_id = form_text(form, "phrase")
+        await cases.reply_with_phrase(session, content, case_id, account, phrase_id, typed_slots(form))
     elif action == "note":
         await cases.add_note(session, case_id, account, text)
     elif action == "close":
@@ -486,6 +645,32 @@ def staff_router(services: Services) -> APIRouter:
             return JSONResponse({"error": str(error)}, status_code=404, headers=SECURITY_HEADERS)
         return JSONResponse({"text": text}, headers=SECURITY_HEADERS)
 
+    @router.get("/cases/{case_id}/phrase")
+    async def phrase_preview(request: Request, case_id: int, phrase: str = "") -> Response:
+        """A phrase with the slots typed so far, in German and in the user's language."""
+        async with database.session() as session:
+            await console.login_of(request, session)
+            # Only the case's language: the preview is asked for as staff type.
+            language = await cases.language_of(session, existing_case_id(case_id))
+        if language is None:
+            raise HTTPException(404, "Diesen Fall gibt es nicht.")
+        try:
+            pair = cases.phrase_pair(
+                console.content, phrase, typed_slots(request.query_params), language, cases.now_local()
+            )
+        except CaseError as error:
+            return JSONResponse({"error": str(error)}, headers=SECURITY_HEADERS)
+        return JSONResponse(
+            {
+                "german": readable(pair.german.text),
+                "for_user": readable(pair.for_user.text),
+                "language": pair.for_user.language,
+                "language_name": language_name(pair.for_user.language),
+                "fallback": pair.for_user.language != language,
+            },
+            headers=SECURITY_HEADERS,
+        )
+
     async def act(request: Request, case_id: int, action: str) -> Response:
         """One POSTed action on a case, in one unit of work; errors are shown on the case page."""
         async with database.session() as session:
@@ -493,7 +678,7 @@ def staff_router(services: Services) -> APIRouter:
             form = await request.form()
             text = form_text(form, "text")
             try:
-                await perform(session, who.account, existing_case_id(case_id), action, form)
+                await perform(session, who.account, existing_case_id(case_id), action, form, console.content)
                 await session.commit()
             except CaseError as problem:
                 await session.rollback()

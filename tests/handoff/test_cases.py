@@ -118,8 +118,13 @@ async def test_reply_needs_the_claim_and_goes_to_the_outbox_escaped(database: Da
     [(channel, reply)] = await outbox(database)
     assert channel == "web"
     assert reply.kind == "staff" and reply.language == "uk-UA" and not reply.rtl
-    assert reply.text == 'Kommen Sie &lt;b&gt;morgen&lt;/b&gt; &amp; bringen Sie "Pass" mit'
-    assert reply.plain_text == text  # the user reads exactly what staff wrote
+    # Under a heading in the user's language that says a person wrote it (issue #25, item 10)
+    assert reply.text == (
+        "💬 <b>Повідомлення від нашої команди</b>\n"
+        'Kommen Sie &lt;b&gt;morgen&lt;/b&gt; &amp; bringen Sie "Pass" mit'
+    )
+    assert reply.plain_text == "💬 Повідомлення від нашої команди\n" + text  # exactly what staff wrote
+    assert reply.buttons == ()  # free text has no German original to show
     async with database.session() as session:
         stored = (
             await session.execute(select(CaseEvent).where(CaseEvent.kind == "staff_reply"))

@@ -236,7 +236,7 @@ async def test_claim_reply_note_close_over_http(client: httpx.AsyncClient, datab
         )
     replies = [Reply.from_json(payload) for payload in payloads]
     assert [(r.kind, r.text) for r in replies] == [  # the note was not sent
-        ("staff", "Hallo &lt;Welt&gt;"),
+        ("staff", "💬 <b>Повідомлення від нашої команди</b>\nHallo &lt;Welt&gt;"),
         ("rating", replies[1].text),
     ]
     page = (await client.get(base)).text

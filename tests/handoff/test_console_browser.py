@@ -75,4 +75,7 @@ async def test_log_in_see_a_new_case_claim_and_reply(page: Page, app: FastAPI, d
     assert [(e.channel, e.user_id) for e in entries] == [("telegram", case.user_id)]
     reply = Reply.from_json(entries[0].payload)
     assert reply.kind == "staff" and reply.language == "uk-UA"
-    assert reply.text == "Kommen Sie bitte am Montag &lt;vormittags&gt;."
+    assert (
+        reply.text
+        == "💬 <b>Повідомлення від нашої команди</b>\nKommen Sie bitte am Montag &lt;vormittags&gt;."
+    )

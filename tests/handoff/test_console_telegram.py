@@ -7,6 +7,7 @@ web server with the console, SQLite.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,12 +20,14 @@ from sqlalchemy import select
 
 from bot.channels.telegram import build_application, start_application, stop_application
 from bot.conversation import replies as say
+from bot.handoff import cases
 from bot.i18n import texts
 from bot.office_hours import parse_office_hours
 from bot.server.services import Services
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.database import Database
 from bot.storage.models import Case
+from tests.conftest import write_content
 from tests.handoff.conftest import PASSWORD, SECRET, add_staff
 from tests.support.bot_api import TOKEN, BotApiServer
 from tests.support.browser import serve_app
@@ -35,6 +38,14 @@ CHAT = 7001
 STAFF_HOURS = "mon-sun 00:00-24:00"  # so what the bot says about waiting does not depend on the time
 ALWAYS = parse_office_hours(STAFF_HOURS)
 REPLY_TIMEOUT = 15.0  # generous: the machine may be busy; what is measured here is arrival, not speed
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    """The test content with the real phrasebook."""
+    directory = write_content(tmp_path / "content")
+    shutil.copytree(PROJECT_ROOT / "content" / "phrases", directory / "phrases")
+    return directory
 
 
 @pytest.fixture
@@ -97,7 +108,9 @@ async def test_telegram_user_gets_the_staff_answer_and_rates_it(
 
         # The answer reaches the user's Telegram chat, exactly as written.
         [answer] = await bot_api.replies(CHAT, 1, timeout=REPLY_TIMEOUT)
-        assert answer.text == "Добрий день! Kommen Sie am Montag <9 Uhr> & bringen Sie den Pass."
+        assert answer.text == (
+            "💬 Повідомлення від нашої команди\nДобрий день! Kommen Sie am Montag <9 Uhr> & bringen Sie den Pass."
+        )
 
         # While the case is open, what the user writes goes to the console, not to the bot.
         bot_api.send_text(CHAT, "Дякую, а який документ?", language_code="uk")
@@ -117,3 +130,26 @@ async def test_telegram_user_gets_the_staff_answer_and_rates_it(
         assert (case.status, case.outcome, case.rating, case.language) == ("closed", "answered", 4, "uk")
         await page.reload()
         await expect(page.get_by_text("Bewertung durch die Person: 4 von 5")).to_be_visible()
+
+
+async def test_telegram_user_taps_for_the_german_original_of_a_phrase(
+    services: Services, database: Database, bot_api: BotApiServer
+) -> None:
+    bot_api.send_command(CHAT, "/human", language_code="uk")
+    await bot_api.replies(CHAT, 1, timeout=REPLY_TIMEOUT)
+    anna = await add_staff(database, "anna", languages="de")
+    async with database.session() as session, session.begin():
+        case = (await session.execute(select(Case))).scalar_one()
+        assert await cases.claim_case(session, case.id, anna)
+        await cases.reply_with_phrase(
+            session, services.content.current, case.id, anna, "call_you_on", {"weekday": "fri"}
+        )
+    [phrase] = await bot_api.replies(CHAT, 1, timeout=REPLY_TIMEOUT)
+    assert phrase.text == "💬 Повідомлення від нашої команди\nМи Вам зателефонуємо. День: пʼятниця."
+    assert phrase.labels == ["Показати німецький оригінал"]
+    bot_api.press(CHAT, "Показати німецький оригінал", message=phrase, language_code="uk")
+    [original] = await bot_api.replies(CHAT, 1, timeout=REPLY_TIMEOUT)
+    assert original.text == (
+        "Deutsch · Те саме повідомлення німецькою, наприклад, щоб показати в установі:\n\n"
+        "Wir rufen Sie am Freitag an."
+    )
