@@ -284,6 +284,9 @@ class Conversation:
             case_id, score = rating
             rated = await cases.rate(turn.session, user, case_id, score)
             turn.say(say.rating_thanks(t) if rated else say.stale_button(t))
+        elif name == "original" and (event_id := _row_id(argument)) is not None:
+            german = await cases.original_of_reply(turn.session, user, event_id)
+            turn.say(say.original(t, german) if german is not None else say.stale_button(t))
         else:  # an old button, or callback data someone tampered with
             turn.say(say.stale_button(t))
 
@@ -528,6 +531,13 @@ def _category_page(argument: str, content: ContentBase) -> tuple[str, int] | Non
     if not page.isdigit() or not any(entry.category == category for entry in content.catalogue):
         return None
     return category, int(page)
+
+
+def _row_id(argument: str) -> int | None:
+    """A row id from a button; None when no row can have it (tampered)."""
+    if not (argument.isascii() and argument.isdigit()):  # "²" is a digit to isdigit, not to int()
+        return None
+    return int(argument) if 0 < int(argument) <= MAX_ID else None
 
 
 def _rating(argument: str) -> tuple[int, int] | None:

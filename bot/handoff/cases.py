@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import ContentBase
 from bot.content.render import render_answer
+from bot.conversation import replies as say
 from bot.conversation.messages import MAX_TEXT, Button, Reply, plain_text
 from bot.conversation.outbox import enqueue
 from bot.handoff.staff import audit
@@ -317,6 +318,7 @@ class ThreadEntry:
     text: str
     author: str | None
     created_at: datetime
+    translation: str | None = None  # machine translation: a user message's German, a reply as sent
 
 
 # The case page shows this many entries of the thread (the newest, or those before `before`) and
@@ -362,6 +364,7 @@ async def triage(session: AsyncSession, case_id: int, *, before: int | None = No
             event.text,
             names.get(event.author_id) if event.author_id else None,
             event.created_at,
+            event.translation,
         )
         for event in reversed(newest_first)
     ]
@@ -442,8 +445,20 @@ def _language(user: User) -> str:
     return normalize_language(user.language) or "de"
 
 
-async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: str) -> None:
-    """Send the staff member's text to the user (escaped: it is shown as written, never as markup)."""
+async def reply(
+    session: AsyncSession,
+    case_id: int,
+    staff: StaffAccount,
+    text: str,
+    *,
+    translated: str | None = None,
+    staff_note: str = "",
+) -> None:
+    """Send the staff member's text to the user (escaped: it is shown as written, never as markup).
+
+    `translated`: a machine translation into the user's language, sent instead, marked as one and
+    with the German original a button away. `staff_note`: a line for staff in the thread (why it
+    was not translated)."""
     text = text.strip()
     if not text:
         raise CaseError("Die Antwort ist leer.")
@@ -451,14 +466,50 @@ async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: 
     if len(escaped) > MAX_TEXT:
         raise CaseError(f"Die Antwort ist zu lang (höchstens {MAX_TEXT} Zeichen).")
     case, user = await _held_case(session, case_id, staff)
-    session.add(CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id))
-    language = _language(user)
-    await enqueue(
-        session,
-        user,
-        [Reply(text=escaped, kind="staff", language=user.language, rtl=texts(language).rtl)],
-    )
+    t = texts(_language(user))
+    event = CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id)
+    session.add(event)
+    await session.flush()
+    sent = Reply(text=escaped, kind="staff", language=user.language, rtl=t.rtl)
+    if translated is not None and translated.strip():
+        marked = say.machine_translated(t, escape(translated.strip(), quote=False), event.id)
+        if len(marked.text) <= MAX_TEXT:
+            sent, event.translation = marked, translated.strip()
+        else:
+            staff_note = "Nicht übersetzt: Die Übersetzung wäre zu lang. Die Antwort ging auf Deutsch hinaus."
+    if staff_note:
+        session.add(CaseEvent(case_id=case.id, kind="note", text=staff_note))
+    await enqueue(session, user, [sent])
     await audit(session, staff, "reply", f"case:{case.id}")
+
+
+async def store_translations(session: AsyncSession, translations: dict[int, str]) -> None:
+    """German translations of user messages, in the messages' own rows (a message deleted meanwhile
+    takes nothing with it: there is no row to write to)."""
+    for event_id, translation in translations.items():
+        await session.execute(
+            update(CaseEvent)
+            .where(CaseEvent.id == event_id, CaseEvent.kind == "user_message")
+            .values(translation=translation)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def original_of_reply(session: AsyncSession, user: User, event_id: int) -> str | None:
+    """The German original of a staff reply the user got machine-translated; None if it is not theirs
+    (or gone)."""
+    return (
+        await session.execute(
+            select(CaseEvent.text)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(
+                CaseEvent.id == event_id,
+                CaseEvent.kind == "staff_reply",
+                CaseEvent.translation.is_not(None),
+                Case.user_id == user.id,
+            )
+        )
+    ).scalar_one_or_none()
 
 
 async def add_note(session: AsyncSession, case_id: int, staff: StaffAccount, text: str) -> None:
