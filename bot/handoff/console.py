@@ -393,14 +393,15 @@ class Console:
     ) -> translations.ReplyTranslation | None:
         """The staff reply in the user's language, or why not; None when there is nothing to translate."""
         case = await session.get(Case, case_id)
-        user = (
-            await session.get(User, case.user_id) if case is not None and case.user_id is not None else None
-        )
+        # A reply that will be refused (the case is not claimed) is not sent to the service either.
+        user_id = case.user_id if case is not None and case.status == "claimed" else None
+        user = await session.get(User, user_id) if user_id is not None else None
         target = normalize_language(user.language) if user is not None else None
         await session.commit()  # the service is asked without holding a database connection
-        if self.translator is None or target in (None, translations.STAFF_LANGUAGE) or not text.strip():
+        if self.translator is None or target is None or target == translations.STAFF_LANGUAGE:
             return None
-        assert target is not None
+        if not text.strip():
+            return None
         done = await self.translator.translate(
             text.strip(), source=translations.STAFF_LANGUAGE, target=target
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.conversation.messages import storable
 from bot.handoff.cases import ThreadEntry
 from bot.translation.client import Reason, Translation, Translator
 
@@ -62,7 +63,10 @@ async def translate_thread(
     results = await translator.translate_all(
         [entry.text for entry in waiting], source=source, target=STAFF_LANGUAGE
     )
-    new = {entry.id: result.text for entry, result in zip(waiting, results, strict=True) if result.text}
+    # What comes back is stored: without what the database refuses (a NUL, in PostgreSQL).
+    new = {
+        entry.id: storable(result.text) for entry, result in zip(waiting, results, strict=True) if result.text
+    }
     failed = next((result.reason for result in results if result.reason), None)
     note = THREAD_NOTES[failed].format(language=language_name) if failed else ""
     return ThreadTranslations(new, note)
@@ -78,6 +82,6 @@ class ReplyTranslation:
 
 def reply_translation(translation: Translation, language_name: str) -> ReplyTranslation:
     if translation.text is not None:
-        return ReplyTranslation(translation.text)
+        return ReplyTranslation(storable(translation.text))
     reason = translation.reason or "unavailable"
     return ReplyTranslation(None, REPLY_NOTES[reason].format(language=language_name))

@@ -8,12 +8,15 @@ Unset, nothing is sent anywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from playwright.async_api import Page, expect
 from sqlalchemy import select
 
 from bot.conversation import replies as say
@@ -26,7 +29,8 @@ from bot.storage.database import Database
 from bot.storage.models import CaseEvent, OutboxEntry
 from bot.translation.client import Translator
 from bot.web.app import create_web_app
-from tests.handoff.conftest import SECRET, add_case, add_staff, logged_in
+from tests.handoff.conftest import PASSWORD, SECRET, add_case, add_staff, logged_in
+from tests.support.browser import serve_app
 from tests.support.chat import Chat, buttons
 from tests.support.libretranslate import LibreTranslateServer, fake_translation
 
@@ -276,3 +280,53 @@ async def test_client_says_which_of_our_languages_are_offered(libretranslate: Li
         await translator.aclose()
     assert offered == {"uk": True, "ru": True, "ar": True, "tr": True, "fa": True, "en": True, "ku": False}
     assert (kurmanji.text, kurmanji.reason) == (None, "not_offered")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_reply_refused_is_not_sent_to_the_service_either(
+    client: httpx.AsyncClient, database: Database, libretranslate: LibreTranslateServer
+) -> None:
+    await add_staff(database)
+    found = await add_case(database, language="uk", said=())
+    csrf = await logged_in(client)
+    refused = await client.post(
+        f"/staff/cases/{found.id}/reply", data={"csrf": csrf, "text": "Hallo", "translate": "1"}
+    )
+    assert refused.status_code == 409 and "zuerst übernehmen" in refused.text
+    assert libretranslate.translations() == [] and await outbox(database) == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_console_in_a_browser_with_machine_translation(
+    page: Page, app: FastAPI, database: Database, libretranslate: LibreTranslateServer
+) -> None:
+    await add_staff(database, "anna", languages="de")
+    found = await add_case(database, said=("Мені потрібна довідка",), language="uk-UA")
+    async with serve_app(app) as base:
+        await page.goto(f"{base}/staff/login")
+        await page.get_by_label("Benutzername").fill("anna")
+        await page.get_by_label("Passwort").fill(PASSWORD)
+        await page.get_by_role("button", name="Anmelden").click()
+        await page.goto(f"{base}/staff/cases/{found.id}")
+        message = page.locator(".entry.kind-user_message")
+        await expect(message.locator(".text").first).to_have_text("Мені потрібна довідка")
+        await expect(message.locator(".translation")).to_have_text(
+            f"{MARK} {fake_translation('Мені потрібна довідка', 'uk', 'de')}"
+        )
+        await page.get_by_role("button", name="Fall übernehmen").click()
+        translate = page.get_by_label(re.compile("Maschinell übersetzen"))
+        await expect(translate).to_be_checked()
+        # A Textbaustein is in the user's language already: inserting one unticks the box.
+        await page.get_by_role("button", name="Einfügen").click()
+        await expect(page.locator("#reply-text")).to_have_value(re.compile("registration title uk"))
+        await expect(translate).not_to_be_checked()
+        await page.locator("#reply-text").fill("Kommen Sie bitte am Montag.")
+        await translate.check()
+        await page.get_by_role("button", name="Antwort senden").click()
+        await expect(page.locator(".entry.kind-staff_reply .translation")).to_have_text(
+            f"so gesendet, {MARK} [de→uk] Kommen Sie bitte am Montag."
+        )
+    [answer] = await outbox(database)
+    assert answer.text.startswith("[de→uk] Kommen Sie bitte am Montag.")
+    assert [label for label, _ in buttons(answer)] == ["Показати німецький оригінал"]
