@@ -22,7 +22,7 @@ from typing import Any, Literal
 import aiohttp
 
 from bot.settings import Settings
-from bot.understanding.client import CircuitBreaker
+from bot.understanding.client import CircuitBreaker, HttpSession
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Translator:
         self._languages: dict[str, frozenset[str]] | None = None  # source -> targets
         self._languages_at = 0.0
         self._limit = asyncio.Semaphore(CONCURRENT_REQUESTS)
-        self._session: aiohttp.ClientSession | None = None
+        self._http = HttpSession(timeout)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Translator | None:
@@ -92,15 +92,8 @@ class Translator:
         key = settings.translate_api_key.get_secret_value() if settings.translate_api_key else None
         return cls(str(settings.translate_url), api_key=key, timeout=settings.translate_timeout_seconds)
 
-    def _http(self) -> aiohttp.ClientSession:
-        # Made on first use: an aiohttp session belongs to the event loop it was made in.
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        return self._session
-
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self._http.aclose()
 
     # --- the API -----------------------------------------------------------------------------------
 

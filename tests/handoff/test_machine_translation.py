@@ -8,6 +8,7 @@ Unset, nothing is sent anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -61,6 +62,21 @@ async def services(
     )
     yield built
     await built.close()
+
+
+@contextlib.asynccontextmanager
+async def console(
+    database: Database, content_dir: Path, **translation: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the web app built with these translation settings (and no others)."""
+    services = build_services(database, content_dir, **translation)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_web_app(services)), base_url="http://testserver"
+        ) as client:
+            yield client
+    finally:
+        await services.close()
 
 
 async def outbox(database: Database) -> list[Reply]:
@@ -193,43 +209,29 @@ async def test_a_slow_service_never_holds_a_reply_back(
     database: Database, content_dir: Path, libretranslate: LibreTranslateServer
 ) -> None:
     libretranslate.delay = 3.0  # beyond the timeout
-    services = build_services(
-        database, content_dir, TRANSLATE_URL=libretranslate.url, TRANSLATE_TIMEOUT_SECONDS=0.3
-    )
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_web_app(services)), base_url="http://testserver"
-        ) as client:
-            base, csrf = await claimed_case(client, database, language="uk", said=("Мені потрібна довідка",))
-            page = (await client.get(base)).text
-            assert "Мені потрібна довідка" in page and translations.THREAD_NOTES["unavailable"] in page
-            german = "Kommen Sie am Montag."
-            sent = await client.post(f"{base}/reply", data={"csrf": csrf, "text": german, "translate": "1"})
-            assert sent.status_code == 303
-            assert [(r.kind, r.text, r.buttons) for r in await outbox(database)] == [("staff", german, ())]
-            page = (await client.get(base)).text
-            assert "Nicht übersetzt: Der Übersetzungsdienst hat nicht rechtzeitig geantwortet" in page
-    finally:
-        await services.close()
+    slow = {"TRANSLATE_URL": libretranslate.url, "TRANSLATE_TIMEOUT_SECONDS": 0.3}
+    async with console(database, content_dir, **slow) as client:
+        base, csrf = await claimed_case(client, database, language="uk", said=("Мені потрібна довідка",))
+        page = (await client.get(base)).text
+        assert "Мені потрібна довідка" in page and translations.THREAD_NOTES["unavailable"] in page
+        german = "Kommen Sie am Montag."
+        sent = await client.post(f"{base}/reply", data={"csrf": csrf, "text": german, "translate": "1"})
+        assert sent.status_code == 303
+        assert [(r.kind, r.text, r.buttons) for r in await outbox(database)] == [("staff", german, ())]
+        page = (await client.get(base)).text
+        assert "Nicht übersetzt: Der Übersetzungsdienst hat nicht rechtzeitig geantwortet" in page
 
 
 async def test_without_the_setting_nothing_is_sent_anywhere(
     database: Database, content_dir: Path, libretranslate: LibreTranslateServer
 ) -> None:
-    services = build_services(database, content_dir)  # TRANSLATE_URL unset; a server is there anyway
-    assert services.translator is None
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_web_app(services)), base_url="http://testserver"
-        ) as client:
-            base, csrf = await claimed_case(client, database, language="uk", said=("Мені потрібна довідка",))
-            page = (await client.get(base)).text
-            assert MARK not in page and 'name="translate"' not in page
-            german = "Kommen Sie am Montag."
-            await client.post(f"{base}/reply", data={"csrf": csrf, "text": german, "translate": "1"})
-            assert [(r.kind, r.text) for r in await outbox(database)] == [("staff", german)]
-    finally:
-        await services.close()
+    async with console(database, content_dir) as client:  # TRANSLATE_URL unset; a server is there anyway
+        base, csrf = await claimed_case(client, database, language="uk", said=("Мені потрібна довідка",))
+        page = (await client.get(base)).text
+        assert MARK not in page and 'name="translate"' not in page
+        german = "Kommen Sie am Montag."
+        await client.post(f"{base}/reply", data={"csrf": csrf, "text": german, "translate": "1"})
+        assert [(r.kind, r.text) for r in await outbox(database)] == [("staff", german)]
     assert libretranslate.calls == []
 
 
