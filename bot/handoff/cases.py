@@ -445,6 +445,12 @@ def _language(user: User) -> str:
     return normalize_language(user.language) or "de"
 
 
+def reply_language(case: Case, user: User) -> str | None:
+    """The language a staff reply is for: the user's choice, else the case's (the language they were
+    writing in when it was opened: a Telegram user may ask for a person before choosing one)."""
+    return normalize_language(user.language) or normalize_language(case.language)
+
+
 async def reply(
     session: AsyncSession,
     case_id: int,
@@ -466,11 +472,11 @@ async def reply(
     if len(escaped) > MAX_TEXT:
         raise CaseError(f"Die Antwort ist zu lang (höchstens {MAX_TEXT} Zeichen).")
     case, user = await _held_case(session, case_id, staff)
-    t = texts(_language(user))
+    t = texts(reply_language(case, user) or "de")
     event = CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id)
     session.add(event)
     await session.flush()
-    sent = Reply(text=escaped, kind="staff", language=user.language, rtl=t.rtl)
+    sent = Reply(text=escaped, kind="staff", language=user.language, rtl=texts(_language(user)).rtl)
     if translated is not None and translated.strip():
         marked = say.machine_translated(t, escape(translated.strip(), quote=False), event.id)
         if len(marked.text) <= MAX_TEXT:

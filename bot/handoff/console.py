@@ -396,7 +396,7 @@ class Console:
         # A reply that will be refused (the case is not claimed) is not sent to the service either.
         user_id = case.user_id if case is not None and case.status == "claimed" else None
         user = await session.get(User, user_id) if user_id is not None else None
-        target = normalize_language(user.language) if user is not None else None
+        target = cases.reply_language(case, user) if case is not None and user is not None else None
         await session.commit()  # the service is asked without holding a database connection
         if self.translator is None or target is None or target == translations.STAFF_LANGUAGE:
             return None
