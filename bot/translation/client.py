@@ -82,6 +82,7 @@ class Translator:
         self._languages: dict[str, frozenset[str]] | None = None  # source -> targets
         self._languages_at = 0.0
         self._limit = asyncio.Semaphore(CONCURRENT_REQUESTS)
+        self._asking_languages = asyncio.Lock()  # one `/languages` request at a time, not one per text
         self._http = HttpSession(timeout)
 
     @classmethod
@@ -123,8 +124,17 @@ class Translator:
     async def languages(self) -> Mapping[str, frozenset[str]] | None:
         """Which languages the service translates from and into: {source: targets}. Cached for
         LANGUAGES_TTL; while the service cannot be asked, the last answer (or None: not known)."""
-        if self._languages is not None and self._clock() - self._languages_at < LANGUAGES_TTL:
+        if self._fresh():
             return self._languages
+        async with self._asking_languages:
+            if self._fresh():  # another call just asked
+                return self._languages
+            return await self._ask_languages()
+
+    def _fresh(self) -> bool:
+        return self._languages is not None and self._clock() - self._languages_at < LANGUAGES_TTL
+
+    async def _ask_languages(self) -> Mapping[str, frozenset[str]] | None:
         try:
             answer = await self._call("GET", "/languages")
             codes = {str(entry["code"]): entry.get("targets") for entry in answer}

@@ -332,3 +332,15 @@ async def test_console_in_a_browser_with_machine_translation(
     [answer] = await outbox(database)
     assert answer.text.startswith("[de→uk] Kommen Sie bitte am Montag.")
     assert [label for label, _ in buttons(answer)] == ["Показати німецький оригінал"]
+
+
+async def test_client_asks_for_the_languages_once_for_many_texts(
+    libretranslate: LibreTranslateServer,
+) -> None:
+    translator = Translator(libretranslate.url)
+    try:
+        done = await translator.translate_all(["bir", "iki", "üç"], source="tr", target="de")
+    finally:
+        await translator.aclose()
+    assert [d.text for d in done] == [fake_translation(text, "tr", "de") for text in ("bir", "iki", "üç")]
+    assert [call.path for call in libretranslate.calls].count("/languages") == 1
