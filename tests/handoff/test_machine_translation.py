@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,10 @@ from bot.i18n import texts
 from bot.server.services import Services
 from bot.settings import Settings
 from bot.storage.database import Database
-from bot.storage.models import CaseEvent, OutboxEntry
+from bot.storage.models import Case, CaseEvent, OutboxEntry
 from bot.translation.client import Translator
 from bot.web.app import create_web_app
+from bot.web.chat import SESSION_HEADER
 from tests.handoff.conftest import PASSWORD, SECRET, add_case, add_staff, logged_in
 from tests.support.browser import serve_app
 from tests.support.chat import Chat, buttons
@@ -344,3 +346,39 @@ async def test_client_asks_for_the_languages_once_for_many_texts(
         await translator.aclose()
     assert [d.text for d in done] == [fake_translation(text, "tr", "de") for text in ("bir", "iki", "üç")]
     assert [call.path for call in libretranslate.calls].count("/languages") == 1
+
+
+async def test_web_chat_user_gets_the_answer_translated_and_the_original_on_tap(
+    app: FastAPI, client: httpx.AsyncClient, database: Database
+) -> None:
+    t = texts("uk")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as chat:
+
+        async def send(kind: str, text: str) -> list[dict[str, Any]]:
+            body = {"id": uuid.uuid4().hex, "kind": kind, "text": text}
+            response = await chat.post("/api/chat/send", json=body, headers={"Accept-Language": "uk"})
+            assert response.status_code == 200, response.text
+            chat.headers[SESSION_HEADER] = response.json()["session"]
+            replies: list[dict[str, Any]] = response.json()["replies"]
+            return replies
+
+        await send("button", "lang:uk")
+        await send("command", "/human")
+        await send("text", "Мені потрібна довідка")
+        await add_staff(database)
+        async with database.session() as session:
+            case = (await session.execute(select(Case))).scalar_one()
+        csrf = await logged_in(client)
+        base = f"/staff/cases/{case.id}"
+        assert (await client.post(f"{base}/claim", data={"csrf": csrf})).status_code == 303
+        german = "Kommen Sie bitte am Montag."
+        await client.post(f"{base}/reply", data={"csrf": csrf, "text": german, "translate": "1"})
+
+        [answer] = (await chat.get("/api/chat/updates")).json()["replies"]
+        assert answer["text"].startswith(fake_translation(german, "de", "uk"))
+        [[show]] = answer["buttons"]
+        assert show["label"] == t.gettext("Show the German original")
+        [original] = await send("button", show["action"])
+        assert original["kind"] == "original" and original["text"] == say.original(t, german).text
