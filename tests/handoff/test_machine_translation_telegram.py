@@ -15,27 +15,19 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.channels.telegram import build_application, start_application, stop_application
 from bot.conversation import replies as say
 from bot.i18n import texts
 from bot.server.services import Services
-from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.models import Case
-from tests.handoff.conftest import SECRET, add_staff, logged_in
-from tests.support.bot_api import TOKEN, BotApiServer
+from tests.handoff.conftest import add_staff, logged_in, with_telegram
+from tests.support.bot_api import BotApiServer
 from tests.support.libretranslate import LibreTranslateServer, fake_translation
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 CHAT = 7002
 REPLY_TIMEOUT = 15.0  # generous: the machine may be busy; what is measured here is arrival, not speed
-
-
-@pytest.fixture
-async def bot_api() -> AsyncIterator[BotApiServer]:
-    async with BotApiServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -48,21 +40,8 @@ async def libretranslate() -> AsyncIterator[LibreTranslateServer]:
 async def services(
     database: Database, content_dir: Path, bot_api: BotApiServer, libretranslate: LibreTranslateServer
 ) -> AsyncIterator[Services]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        DATABASE_URL=database.url,
-        CONTENT_DIR=content_dir,
-        SECRET_KEY=SECRET,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=bot_api.base_url,
-        TRANSLATE_URL=libretranslate.url,
-    )
-    built = Services.build(settings, use_rasa=False)
-    application = build_application(settings, built.conversation, outbox_interval=0.2)
-    await start_application(application, settings)
-    yield built
-    await stop_application(application)
-    await built.close()
+    async with with_telegram(database, content_dir, bot_api, TRANSLATE_URL=libretranslate.url) as built:
+        yield built
 
 
 async def test_telegram_user_gets_the_answer_translated_and_the_original_on_tap(
