@@ -43,6 +43,9 @@ FIXES: dict[str, str] = {
     "USER_MESSAGES_PER_DAY": "set it to a whole number between 10 and 100000",
     "FRAME_ANCESTORS": "list the sites that may embed the web chat, e.g. \"'self' https://www.osnabrueck.de\", or 'none'",
     "TRUSTED_PROXIES": "list the reverse proxies' addresses or networks, e.g. 127.0.0.1,10.0.0.0/8, or leave it empty",
+    "TRANSLATE_URL": "set it to your LibreTranslate server's base URL, e.g. http://translate:5000, or leave it unset",
+    "TRANSLATE_API_KEY": "set it to the API key your LibreTranslate server expects, or leave it unset",
+    "TRANSLATE_TIMEOUT_SECONDS": "set it to a number of seconds between 0.1 and 30",
 }
 
 # A source in CSP's frame-ancestors: 'self', 'none', or an origin (scheme, host, optional port).
@@ -96,6 +99,12 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = Field(
         default=(), alias="TRUSTED_PROXIES"
     )
+    # Machine translation for staff (bot/translation): a LibreTranslate server the municipality runs.
+    # Unset: nothing is translated and nothing is sent anywhere.
+    translate_url: HttpUrl | None = Field(default=None, alias="TRANSLATE_URL")
+    translate_api_key: SecretStr | None = Field(default=None, alias="TRANSLATE_API_KEY")
+    # Short: a staff reply waits for it, and the case page is rendered while staff look at it.
+    translate_timeout_seconds: float = Field(default=3.0, alias="TRANSLATE_TIMEOUT_SECONDS", ge=0.1, le=30)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -119,6 +128,12 @@ class Settings(BaseSettings):
         if not (bot_id.isdigit() and len(secret) >= 20):
             raise ValueError("not a Telegram bot token")
         return text
+
+    @field_validator("translate_url", "translate_api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker-compose passes `${TRANSLATE_URL:-}` as an empty string when the profile is not used.
+        return None if value == "" else value
 
     @field_validator("database_url")
     @classmethod
@@ -167,6 +182,10 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_bot_token is not None
+
+    @property
+    def translation_enabled(self) -> bool:
+        return self.translate_url is not None
 
     @property
     def var_dir(self) -> Path:

@@ -538,6 +538,13 @@ def _category_page(argument: str, content: ContentBase) -> tuple[str, int] | Non
     return category, int(page)
 
 
+def _row_id(argument: str) -> int | None:
+    """A row id from a button; None when no row can have it (tampered)."""
+    if not (argument.isascii() and argument.isdigit()):  # "²" is a digit to isdigit, not to int()
+        return None
+    return int(argument) if 0 < int(argument) <= MAX_ID else None
+
+
 def _rating(argument: str) -> tuple[int, int] | None:
     case_id, _, score = argument.partition(":")
     if not (case_id.isdigit() and score.isdigit() and 1 <= int(score) <= 5):

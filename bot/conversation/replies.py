@@ -327,6 +327,21 @@ def forwarded(t: Texts, hours: WeeklyHours, now: datetime) -> Reply:
     return reply(t, text, kind="forwarded")
 
 
+def machine_translated(t: Texts, translated_html: str, event_id: int) -> Reply:
+    """A staff reply a machine translated from German into the user's language, marked as such,
+    with its German original a button away (`original`)."""
+    # Translators: under an answer from our team that a machine translated from German into this language
+    mark = t.gettext("Machine translation from German. It may contain mistakes.")
+    # Translators: a button under a machine-translated answer from our team; shows the German text it was made from
+    show = t.gettext("Show the German original")
+    return reply(
+        t,
+        f"{translated_html}\n\n<i>{escape(mark)}</i>",
+        [[Button(show, f"original:{event_id}")]],
+        kind="staff",
+    )
+
+
 def ask_for_person(t: Texts) -> Reply:
     return reply(
         t,

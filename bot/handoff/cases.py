@@ -7,6 +7,7 @@ One unit of work each: the caller passes its session and commits.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content.model import ContentBase
 from bot.content.phrasebook import RenderedPhrase, SlotError, parse_slots, render_phrase
 from bot.content.render import render_answer
+from bot.conversation import replies as say
 from bot.conversation.messages import MAX_TEXT, Button, Reply, plain_text
 from bot.conversation.outbox import enqueue
 from bot.handoff.staff import audit
@@ -318,6 +320,7 @@ class ThreadEntry:
     text: str
     author: str | None
     created_at: datetime
+    translation: str | None = None  # machine translation: a user message's German, a reply as sent
 
 
 # The case page shows this many entries of the thread (the newest, or those before `before`) and
@@ -363,6 +366,7 @@ async def triage(session: AsyncSession, case_id: int, *, before: int | None = No
             event.text,
             names.get(event.author_id) if event.author_id else None,
             event.created_at,
+            event.translation,
         )
         for event in reversed(newest_first)
     ]
@@ -465,8 +469,25 @@ def from_the_team(t: Texts, text: str) -> str:
     return f"💬 <b>{escape(t.gettext(FROM_THE_TEAM))}</b>\n{text}"
 
 
-async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: str) -> None:
-    """Send the staff member's text to the user (escaped: it is shown as written, never as markup)."""
+def reply_language(case: Case, user: User) -> str:
+    """The language a staff reply is for (`_language`)."""
+    return _language(user, case)
+
+
+async def reply(
+    session: AsyncSession,
+    case_id: int,
+    staff: StaffAccount,
+    text: str,
+    *,
+    translated: str | None = None,
+    staff_note: str = "",
+) -> None:
+    """Send the staff member's text to the user (escaped: it is shown as written, never as markup).
+
+    `translated`: a machine translation into the user's language, sent instead, marked as one and
+    with the German original a button away. `staff_note`: a line for staff in the thread (why it
+    was not translated)."""
     text = text.strip()
     if not text:
         raise CaseError("Die Antwort ist leer.")
@@ -474,13 +495,21 @@ async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: 
     if len(escaped) > MAX_TEXT - LABEL_ROOM:
         raise CaseError(f"Die Antwort ist zu lang (höchstens {MAX_TEXT - LABEL_ROOM} Zeichen).")
     case, user = await _held_case(session, case_id, staff)
-    session.add(CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id))
     t = texts(_language(user, case))
-    await enqueue(
-        session,
-        user,
-        [Reply(text=from_the_team(t, escaped), kind="staff", language=user.language, rtl=t.rtl)],
-    )
+    event = CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id)
+    session.add(event)
+    await session.flush()  # the "show original" button names the event
+    sent = Reply(text=from_the_team(t, escaped), kind="staff", language=user.language, rtl=t.rtl)
+    if translated is not None and translated.strip():
+        marked = say.machine_translated(t, escape(translated.strip(), quote=False), event.id)
+        marked = dataclasses.replace(marked, text=from_the_team(t, marked.text), language=user.language)
+        if len(marked.text) <= MAX_TEXT:
+            sent, event.translation = marked, translated.strip()
+        else:
+            staff_note = "Nicht übersetzt: Die Übersetzung wäre zu lang. Die Antwort ging auf Deutsch hinaus."
+    if staff_note:
+        session.add(CaseEvent(case_id=case.id, kind="note", text=staff_note))
+    await enqueue(session, user, [sent])
     await audit(session, staff, "reply", f"case:{case.id}")
 
 
@@ -550,6 +579,18 @@ async def original_of(session: AsyncSession, user: User, event_id: int) -> str |
         return None
     case = await session.get(Case, event.case_id)
     return event.text if case is not None and case.user_id == user.id else None
+
+
+async def store_translations(session: AsyncSession, translations: dict[int, str]) -> None:
+    """German translations of user messages, in the messages' own rows (a message deleted meanwhile
+    takes nothing with it: there is no row to write to)."""
+    for event_id, translation in translations.items():
+        await session.execute(
+            update(CaseEvent)
+            .where(CaseEvent.id == event_id, CaseEvent.kind == "user_message")
+            .values(translation=translation)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def add_note(session: AsyncSession, case_id: int, staff: StaffAccount, text: str) -> None:

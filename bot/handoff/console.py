@@ -14,7 +14,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -31,12 +31,13 @@ from starlette.datastructures import FormData
 
 from bot.content.model import LANGUAGES, SLOT_KINDS, SOURCE_LANGUAGE, ContentBase, Phrase
 from bot.conversation.messages import plain_text, storable
-from bot.handoff import cases, staff
-from bot.handoff.cases import OUTCOMES, CaseError, QueueFilter, aware
+from bot.handoff import cases, staff, translations
+from bot.handoff.cases import OUTCOMES, CaseError, QueueFilter, Triage, aware
 from bot.i18n import RIGHT_TO_LEFT_MARK, normalize_language
 from bot.office_hours import WEEKDAYS
 from bot.server.services import Services
-from bot.storage.models import MAX_ID, Message, StaffAccount
+from bot.storage.models import MAX_ID, Case, Message, StaffAccount, User
+from bot.translation.client import Translator
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +299,7 @@ class Console:
             action_names=ACTION_NAMES,
             outcomes=OUTCOMES,
             plain_text=plain_text,
+            machine_mark=translations.MARK,
         )
         self.templates.filters["shown"] = shown
         self.templates.filters["readable"] = readable
@@ -305,6 +307,10 @@ class Console:
     @property
     def content(self) -> ContentBase:
         return self.services.content.current
+
+    @property
+    def translator(self) -> Translator | None:
+        return self.services.translator
 
     # --- responses -------------------------------------------------------------------------------
 
@@ -480,6 +486,8 @@ class Console:
         )
         answered = list(dict.fromkeys(m.topic for m in found.history if m.direction == "out" and m.topic))
         phrase_groups, slot_fields = self.phrasebook()
+        found, machine_note = await self.translated(session, found)
+        language = normalize_language(found.case.language)
         return {
             **self.common(login),
             "triage": found,
@@ -489,6 +497,11 @@ class Console:
             "places": sorted(self.content.places.values(), key=lambda place: place.name.casefold()),
             "weekday_names": WEEKDAY_NAMES,
             "case": found.case,
+            "machine_note": machine_note,
+            # The reply form offers machine translation into the user's language (staff untick it
+            # for a text already in that language, such as a Textbaustein).
+            "machine_reply": self.translator is not None
+            and language not in (None, translations.STAFF_LANGUAGE),
             "case_topics": [t for t in found.case.topics.split(",") if t],
             "answered_topics": answered,
             "all_topics": topics,
@@ -496,6 +509,45 @@ class Console:
             "draft": "",
             **extra,
         }
+
+    async def translated(self, session: AsyncSession, found: Triage) -> tuple[Triage, str]:
+        """`found` with German translations of its user messages (made now where missing, and
+        stored), and a note for staff when some stay untranslated; unchanged when MT is off."""
+        source = normalize_language(found.case.language)
+        if self.translator is None or source is None or source == translations.STAFF_LANGUAGE:
+            return found, ""
+        # The service is asked without holding a database connection (SQLite has one for everybody).
+        await session.commit()
+        name = translations.engine_language_name(source, language_name(source))
+        done = await translations.translate_thread(self.translator, source, name, found.thread)
+        if not done.new:
+            return found, done.note
+        await cases.store_translations(session, done.new)
+        await session.commit()
+        thread = [
+            replace(entry, translation=done.new.get(entry.id, entry.translation)) for entry in found.thread
+        ]
+        return replace(found, thread=thread), done.note
+
+    async def translate_reply(
+        self, session: AsyncSession, case_id: int, text: str
+    ) -> translations.ReplyTranslation | None:
+        """The staff reply in the user's language, or why not; None when there is nothing to translate."""
+        case = await session.get(Case, case_id)
+        # A reply that will be refused (the case is not claimed) is not sent to the service either.
+        user_id = case.user_id if case is not None and case.status == "claimed" else None
+        user = await session.get(User, user_id) if user_id is not None else None
+        target = cases.reply_language(case, user) if case is not None and user is not None else None
+        await session.commit()  # the service is asked without holding a database connection
+        if self.translator is None or target is None or target == translations.STAFF_LANGUAGE:
+            return None
+        if not text.strip():
+            return None
+        done = await self.translator.translate(
+            text.strip(), source=translations.STAFF_LANGUAGE, target=target
+        )
+        name = translations.engine_language_name(target, language_name(target))
+        return translations.reply_translation(done, name)
 
 
 def existing_case_id(case_id: int) -> int:
@@ -530,6 +582,7 @@ async def perform(
     action: str,
     form: FormData,
     content: ContentBase,
+    machine: translations.ReplyTranslation | None = None,
 ) -> None:
     text = form_text(form, "text")
     if action == "claim":
@@ -545,7 +598,12 @@ async def perform(
     elif action == "release":
         await cases.release_case(session, case_id, account)
     elif action == "reply":
-        await cases.reply(session, case_id, account, text)
+        if machine is None:
+            await cases.reply(session, case_id, account, text)
+        else:
+            await cases.reply(
+                session, case_id, account, text, translated=machine.text, staff_note=machine.staff_note
+            )
     elif action == "phrase":
         phrase_id = form_text(form, "phrase")
         await cases.reply_with_phrase(session, content, case_id, account, phrase_id, typed_slots(form))
@@ -677,8 +735,13 @@ def staff_router(services: Services) -> APIRouter:
             who = await console.login_of(request, session)
             form = await request.form()
             text = form_text(form, "text")
+            machine = None
+            if action == "reply" and form.get("translate") and console.translator is not None:
+                machine = await console.translate_reply(session, existing_case_id(case_id), text)
             try:
-                await perform(session, who.account, existing_case_id(case_id), action, form, console.content)
+                await perform(
+                    session, who.account, existing_case_id(case_id), action, form, console.content, machine
+                )
                 await session.commit()
             except CaseError as problem:
                 await session.rollback()

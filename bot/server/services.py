@@ -9,6 +9,7 @@ from bot.conversation.core import Conversation
 from bot.office_hours import parse_office_hours
 from bot.settings import Settings
 from bot.storage.database import Database
+from bot.translation.client import Translator
 from bot.understanding.language import detect
 from bot.understanding.understand import Understander, crisis_detector
 
@@ -20,6 +21,7 @@ class Services:
     content: ContentStore
     understander: Understander
     conversation: Conversation
+    translator: Translator | None = None  # None: TRANSLATE_URL unset, nothing is translated
 
     @classmethod
     def build(cls, settings: Settings, *, rasa_url: str | None = None, use_rasa: bool = True) -> Services:
@@ -43,8 +45,12 @@ class Services:
             staff_hours=parse_office_hours(settings.staff_hours),
             messages_per_day=settings.user_messages_per_day,
         )
-        return cls(settings, database, content, understander, conversation)
+        return cls(
+            settings, database, content, understander, conversation, Translator.from_settings(settings)
+        )
 
     async def close(self) -> None:
         await self.understander.aclose()
+        if self.translator is not None:
+            await self.translator.aclose()
         await self.database.dispose()

@@ -208,6 +208,10 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))  # user_message | bot_answer | staff_reply | note | status
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text, default="")
+    # Machine translation (TRANSLATE_URL): of a user message into German, made when staff first see
+    # it; of a staff reply into the user's language, as sent. In the event's own row, so it goes
+    # with the message (/delete, retention) and is never kept longer.
+    translation: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="events")

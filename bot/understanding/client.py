@@ -93,6 +93,24 @@ class _RetryableError(Exception):
     """A failure that came fast (refused connection, 502/503): worth one more try."""
 
 
+class HttpSession:
+    """`session()` is an aiohttp session with a total timeout per request, made on first use: an
+    aiohttp session belongs to the event loop it was made in (the client is built before it runs)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    def __call__(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 class RasaClient:
     """`await parse(text)` -> Understanding, or None when Rasa is unavailable or the breaker is open."""
 
@@ -113,21 +131,14 @@ class RasaClient:
         self.retries = retries
         self.breaker = breaker or CircuitBreaker()
         self.stats = ClientStats()
-        self._session: aiohttp.ClientSession | None = None
+        self._http = HttpSession(timeout)
 
     @property
     def state(self) -> BreakerState:
         return self.breaker.state
 
-    def _http(self) -> aiohttp.ClientSession:
-        # Made on first use: an aiohttp session belongs to the event loop it was made in.
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        return self._session
-
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self._http.aclose()
 
     async def parse(self, text: str) -> Understanding | None:
         self.stats.requests += 1

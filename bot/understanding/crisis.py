@@ -330,7 +330,11 @@ def _regression(
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad**2
         theta -= 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
-    return mean.astype(np.float32), (theta[:, :-1] * scale).astype(np.float32), theta[:, -1].astype(np.float32)
+    return (
+        mean.astype(np.float32),
+        (theta[:, :-1] * scale).astype(np.float32),
+        theta[:, -1].astype(np.float32),
+    )
 
 
 def train(

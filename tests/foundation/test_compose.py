@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.content.model import LANGUAGES
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,8 +17,13 @@ def _compose() -> dict:  # type: ignore[type-arg]
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+def _default_services() -> dict:  # type: ignore[type-arg]
+    """What `docker compose up` starts without a profile."""
+    return {name: service for name, service in _compose()["services"].items() if "profiles" not in service}
+
+
 def test_services_and_health_checks() -> None:
-    services = _compose()["services"]
+    services = _default_services()
     assert set(services) == {"bot", "rasa", "postgres"}
     for name in ("rasa", "postgres"):
         assert "healthcheck" in services[name]
@@ -66,3 +72,21 @@ def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     for field in Settings.model_fields.values():
         assert f"`{field.alias}`" in readme, field.alias
+
+
+def test_machine_translation_is_a_profile_the_bot_uses_only_when_told() -> None:
+    compose = _compose()
+    translate = compose["services"]["translate"]
+    assert translate["profiles"] == ["translate"]
+    assert re.fullmatch(r"libretranslate/libretranslate:v\d+\.\d+\.\d+", translate["image"])  # pinned
+    assert "ports" not in translate  # reachable from the bot only
+    assert "healthcheck" in translate
+    assert translate["volumes"][0].split(":")[0] in compose["volumes"]  # models survive a restart
+    loaded = set(translate["environment"]["LT_LOAD_ONLY"].split(","))
+    assert loaded <= set(LANGUAGES) and "ku" not in loaded
+    bot = compose["services"]["bot"]
+    # Unset unless .env names the service: without the profile nothing is translated or sent.
+    assert bot["environment"]["TRANSLATE_URL"] == "${TRANSLATE_URL:-}"
+    assert "translate" not in bot.get("depends_on", {})  # the bot runs without it
+    readme = (ROOT / "README.md").read_text()
+    assert "COMPOSE_PROFILES=translate" in readme and "TRANSLATE_URL=http://translate:5000" in readme

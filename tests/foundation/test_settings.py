@@ -24,6 +24,18 @@ def test_defaults_need_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (settings.web_host, settings.web_port) == ("127.0.0.1", 8080)
 
 
+def test_machine_translation_is_off_unless_a_server_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRANSLATE_URL", raising=False)
+    assert Settings(_env_file=None).translation_enabled is False  # type: ignore[call-arg]
+    monkeypatch.setenv("TRANSLATE_URL", "")  # what docker-compose passes without the profile
+    assert Settings(_env_file=None).translation_enabled is False  # type: ignore[call-arg]
+    monkeypatch.setenv("TRANSLATE_URL", "http://translate:5000")
+    monkeypatch.setenv("TRANSLATE_API_KEY", "geheimer-schluessel")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.translation_enabled and str(settings.translate_url) == "http://translate:5000/"
+    assert "geheimer-schluessel" not in repr(settings)
+
+
 def test_token_is_secret_and_enables_telegram(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", VALID_TOKEN)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -42,6 +54,10 @@ def test_token_is_secret_and_enables_telegram(monkeypatch: pytest.MonkeyPatch) -
         ("RASA_URL", "localhost 5005", "Rasa server"),
         ("LOG_LEVEL", "LOUD", "DEBUG, INFO"),
         ("STAFF_HOURS", "weekdays nine to five", "mon-fri 09:00-16:00"),
+        ("TRANSLATE_URL", "translate 5000", "LibreTranslate server"),
+        ("TRANSLATE_URL", "ftp://translate:5000", "LibreTranslate server"),
+        ("TRANSLATE_TIMEOUT_SECONDS", "0", "seconds between 0.1 and 30"),
+        ("TRANSLATE_TIMEOUT_SECONDS", "soon", "seconds between 0.1 and 30"),
     ],
 )
 def test_bad_setting_names_variable_and_fix(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,12 +16,14 @@ from fastapi import FastAPI
 from sqlalchemy import Result, event
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from bot.channels.telegram import build_application, start_application, stop_application
 from bot.handoff import cases, staff
 from bot.server.services import Services
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.models import Base, Case, StaffAccount, User
 from bot.web.app import create_web_app
+from tests.support.bot_api import TOKEN, BotApiServer
 from tests.support.browser import browser_context, page  # noqa: F401  (fixtures)
 
 PASSWORD = "richtig-geheim-42"
@@ -35,6 +37,38 @@ async def services(database: Database, content_dir: Path) -> AsyncIterator[Servi
     built = Services.build(settings, use_rasa=False)
     yield built
     await built.close()
+
+
+@pytest.fixture
+async def bot_api() -> AsyncIterator[BotApiServer]:
+    """A Telegram Bot API on loopback, for the tests that run the Telegram channel too."""
+    async with BotApiServer() as server:
+        yield server
+
+
+@asynccontextmanager
+async def with_telegram(
+    database: Database, content_dir: Path, bot_api: BotApiServer, **settings: Any
+) -> AsyncIterator[Services]:
+    """The services as `wegweiser run` builds them, with the Telegram channel running against the
+    loopback Bot API (and any further `settings`), stopped again at the end."""
+    configured = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        DATABASE_URL=database.url,
+        CONTENT_DIR=content_dir,
+        SECRET_KEY=SECRET,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=bot_api.base_url,
+        **settings,
+    )
+    built = Services.build(configured, use_rasa=False)
+    application = build_application(configured, built.conversation, outbox_interval=0.2)
+    await start_application(application, configured)
+    try:
+        yield built
+    finally:
+        await stop_application(application)
+        await built.close()
 
 
 @pytest.fixture

@@ -18,18 +18,17 @@ from fastapi import FastAPI
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
-from bot.channels.telegram import build_application, start_application, stop_application
 from bot.conversation import replies as say
 from bot.handoff import cases
 from bot.i18n import texts
 from bot.office_hours import parse_office_hours
 from bot.server.services import Services
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT
 from bot.storage.database import Database
 from bot.storage.models import Case
 from tests.conftest import write_content
-from tests.handoff.conftest import PASSWORD, SECRET, add_staff
-from tests.support.bot_api import TOKEN, BotApiServer
+from tests.handoff.conftest import PASSWORD, add_staff, with_telegram
+from tests.support.bot_api import BotApiServer
 from tests.support.browser import serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -49,29 +48,10 @@ def content_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def bot_api() -> AsyncIterator[BotApiServer]:
-    async with BotApiServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def services(database: Database, content_dir: Path, bot_api: BotApiServer) -> AsyncIterator[Services]:
     """As `wegweiser run` builds them, with Telegram pointed at the loopback Bot API."""
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        DATABASE_URL=database.url,
-        CONTENT_DIR=content_dir,
-        SECRET_KEY=SECRET,
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=bot_api.base_url,
-        STAFF_HOURS=STAFF_HOURS,
-    )
-    built = Services.build(settings, use_rasa=False)
-    application = build_application(settings, built.conversation, outbox_interval=0.2)
-    await start_application(application, settings)
-    yield built
-    await stop_application(application)
-    await built.close()
+    async with with_telegram(database, content_dir, bot_api, STAFF_HOURS=STAFF_HOURS) as built:
+        yield built
 
 
 async def test_telegram_user_gets_the_staff_answer_and_rates_it(

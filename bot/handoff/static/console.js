@@ -34,6 +34,9 @@
       .then(function (response) { return response.json(); })
       .then(function (data) {
         if (data.text) {
+          // A Textbaustein is in the person's language already: not to be machine-translated.
+          var translate = document.getElementById("reply-translate");
+          if (translate) { translate.checked = false; }
           textarea.value = textarea.value ? textarea.value.replace(/\s+$/, "") + "\n\n" + data.text : data.text;
           textarea.focus();
         } else if (data.error) {
