@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from bot.conversation import replies as say
 from bot.conversation.messages import Reply
-from bot.handoff import translations
+from bot.handoff import cases, translations
 from bot.i18n import texts
 from bot.server.services import Services
 from bot.settings import Settings
@@ -158,10 +158,11 @@ async def test_staff_reply_reaches_the_user_translated_with_the_original_on_tap(
     async with database.session() as session:
         event = (await session.execute(select(CaseEvent).where(CaseEvent.kind == "staff_reply"))).scalar_one()
     assert (event.text, event.translation) == (german, fake_translation(german, "de", "uk"))
-    expected = say.machine_translated(
+    marked = say.machine_translated(
         t, "[de→uk] Kommen Sie am Montag &lt;9 Uhr&gt; &amp; bringen Sie den Pass.", event.id
     )
-    assert answer == expected
+    # Under the heading every message from our team has.
+    assert (answer.text, answer.buttons) == (cases.from_the_team(t, marked.text), marked.buttons)
     assert "Машинний переклад з німецької" in answer.text
     assert buttons(answer) == [("Показати німецький оригінал", f"original:{event.id}")]
 
@@ -186,7 +187,8 @@ async def test_a_reply_staff_do_not_want_translated_goes_out_as_written(
     base, csrf = await claimed_case(client, database, language="uk", said=())
     text = "Добрий день! Ось текст українською."  # e.g. a Textbaustein in the user's language
     assert (await client.post(f"{base}/reply", data={"csrf": csrf, "text": text})).status_code == 303
-    assert [(r.kind, r.text, r.buttons) for r in await outbox(database)] == [("staff", text, ())]
+    as_sent = cases.from_the_team(texts("uk"), text)
+    assert [(r.kind, r.text, r.buttons) for r in await outbox(database)] == [("staff", as_sent, ())]
     assert libretranslate.translations() == []
 
 
@@ -201,7 +203,8 @@ async def test_a_language_the_service_does_not_offer_is_said_plainly(
         await client.post(f"{base}/reply", data={"csrf": csrf, "text": german, "translate": "1"})
     ).status_code == 303
     assert libretranslate.translations() == []  # not even asked: /languages said so
-    assert [(r.kind, r.text, r.buttons) for r in await outbox(database)] == [("staff", german, ())]
+    as_sent = cases.from_the_team(texts("ku"), german)
+    assert [(r.kind, r.text, r.buttons) for r in await outbox(database)] == [("staff", as_sent, ())]
     page = (await client.get(base)).text
     assert "Nicht übersetzt: Für Kurmandschi gibt es keine maschinelle Übersetzung" in page
 
@@ -219,7 +222,9 @@ async def test_a_slow_service_never_holds_a_reply_back(
         german = "Kommen Sie am Montag."
         sent = await client.post(f"{base}/reply", data={"csrf": csrf, "text": german, "translate": "1"})
         assert sent.status_code == 303
-        assert [(r.kind, r.text, r.buttons) for r in await outbox(database)] == [("staff", german, ())]
+        assert [(r.kind, r.text, r.buttons) for r in await outbox(database)] == [
+            ("staff", cases.from_the_team(texts("uk"), german), ())
+        ]
         page = (await client.get(base)).text
         assert "Nicht übersetzt: Der Übersetzungsdienst hat nicht rechtzeitig geantwortet" in page
 
@@ -233,7 +238,9 @@ async def test_without_the_setting_nothing_is_sent_anywhere(
         assert MARK not in page and 'name="translate"' not in page
         german = "Kommen Sie am Montag."
         await client.post(f"{base}/reply", data={"csrf": csrf, "text": german, "translate": "1"})
-        assert [(r.kind, r.text) for r in await outbox(database)] == [("staff", german)]
+        assert [(r.kind, r.text) for r in await outbox(database)] == [
+            ("staff", cases.from_the_team(texts("uk"), german))
+        ]
     assert libretranslate.calls == []
 
 
@@ -332,7 +339,7 @@ async def test_console_in_a_browser_with_machine_translation(
             f"so gesendet, {MARK} [de→uk] Kommen Sie bitte am Montag."
         )
     [answer] = await outbox(database)
-    assert answer.text.startswith("[de→uk] Kommen Sie bitte am Montag.")
+    assert answer.text.startswith(cases.from_the_team(texts("uk"), "[de→uk] Kommen Sie bitte am Montag."))
     assert [label for label, _ in buttons(answer)] == ["Показати німецький оригінал"]
 
 
@@ -377,7 +384,9 @@ async def test_web_chat_user_gets_the_answer_translated_and_the_original_on_tap(
         await client.post(f"{base}/reply", data={"csrf": csrf, "text": german, "translate": "1"})
 
         [answer] = (await chat.get("/api/chat/updates")).json()["replies"]
-        assert answer["text"].startswith(fake_translation(german, "de", "uk"))
+        assert answer["text"].startswith(
+            cases.from_the_team(texts("uk"), fake_translation(german, "de", "uk"))
+        )
         [[show]] = answer["buttons"]
         assert show["label"] == t.gettext("Show the German original")
         [original] = await send("button", show["action"])

@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversation import replies as say
+from bot.conversation.messages import plain_text
+from bot.handoff import cases
 from bot.i18n import texts
 from bot.server.services import Services
 from bot.storage.database import Database
@@ -66,7 +68,8 @@ async def test_telegram_user_gets_the_answer_translated_and_the_original_on_tap(
     assert sent.status_code == 303
 
     [answer] = await bot_api.replies(CHAT, 1, timeout=REPLY_TIMEOUT)
-    assert answer.text.startswith(fake_translation(german, "de", "uk"))
+    heading = plain_text(texts("uk").gettext(cases.FROM_THE_TEAM))
+    assert answer.text.startswith(f"💬 {heading}\n{fake_translation(german, 'de', 'uk')}")
     assert t.gettext("Machine translation from German. It may contain mistakes.") in answer.text
     assert answer.labels == [t.gettext("Show the German original")]
 
