@@ -29,7 +29,7 @@ from bot.i18n import Texts, normalize_language, texts
 from bot.office_hours import WeeklyHours
 from bot.storage.database import Database
 from bot.storage.models import MAX_ID, Feedback, Message, ProcessedUpdate, UnansweredQuestion, User
-from bot.understanding.language import detect
+from bot.understanding.language import LanguageDetector, content_detector
 from bot.understanding.model import Understanding
 from bot.understanding.policy import Decision, decide
 from bot.understanding.text import find_place
@@ -95,6 +95,18 @@ class Conversation:
         self.staff_hours = staff_hours
         self.messages_per_day = messages_per_day  # stored per user within 24 hours (USER_MESSAGES_PER_DAY)
         self.clock = clock
+        self._detector: tuple[ContentBase, LanguageDetector] | None = None
+
+    def _language_detector(self, content: ContentBase) -> LanguageDetector:
+        if self._detector is None or self._detector[0] is not content:  # built again after an edit
+            self._detector = (content, content_detector(content))
+        return self._detector[1]
+
+    def _written_in(self, incoming: Incoming, content: ContentBase, *, instead_of: str | None) -> str | None:
+        """The language a text message is clearly written in, if not `instead_of` (language.py)."""
+        if incoming.kind != "text" or not incoming.text.strip() or len(incoming.text) > MAX_TEXT:
+            return None
+        return self._language_detector(content).written_in(incoming.text, instead_of=instead_of)
 
     def _current_content(self) -> ContentBase:
         content = self.content.current
@@ -115,7 +127,8 @@ class Conversation:
         asking the NLU: the emergency numbers in full when the safety net finds the message urgent
         (and the numbers in a line anyway), and when to send again."""
         content = self._current_content()
-        t = texts(normalize_language(incoming.language_hint) or "en")
+        hint = normalize_language(incoming.language_hint)
+        t = texts(self._written_in(incoming, content, instead_of=hint) or hint or "en")
         text = incoming.text if incoming.kind == "text" else ""
         decision = decide(None, text, language=t.language, place_known=False, content=content)
         return self._refusal(decision, t, say.too_fast(t, retry_after))
@@ -171,8 +184,14 @@ class Conversation:
                 session.add(ProcessedUpdate(key=incoming.key))
             with session.no_autoflush:  # the lookup does not need the row above: it goes with the next flush
                 user = await self._user(session, incoming)
-            detected = detect(incoming.text) if understanding is not None else None
-            language = user.language or normalize_language(incoming.language_hint) or detected or "en"
+            # The language the person writes beats the phone's: a first message clearly in another
+            # language than the browser's or Telegram's sets it (Turkish typed on a German phone gets
+            # Turkish, emergency numbers included); once a language is set, it is only offered.
+            hint = normalize_language(incoming.language_hint)
+            detected = self._written_in(incoming, content, instead_of=user.language or hint)
+            if user.language is None and detected is not None:
+                user.language = detected
+            language = user.language or hint or "en"
             turn = Turn(session, user, texts(language), content, self.clock().astimezone(LOCAL_TIME))
             turn.may_open_case = may_open_case
             if incoming.kind in ("text", "unsupported") and await self._over_daily_limit(turn):

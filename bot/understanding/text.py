@@ -9,6 +9,7 @@ and Persian digits become ASCII digits, so "١١٢" and "۱۱۲" are "112" and "
 
 from __future__ import annotations
 
+import difflib
 import itertools
 
 from bot.content.model import ContentBase, Region, fold
@@ -131,6 +132,26 @@ def find_place(text: str, content: ContentBase, *, longest: int = 4) -> str | No
                     if region.area == "stadt" and (before in _DISTRICT_BEFORE or after in _DISTRICT_AFTER):
                         continue
                     return region.id
+    return None
+
+
+# A spelling we do not list ("اسنابروک" for "اوسنابروک", "Osnabrügge") still names the place when one
+# word is this close to one of its one-word names; only long words, where a near miss of an ordinary
+# word is unlikely ("Tagen" is not "Hagen": 0.8).
+NEAR_SPELLING = 0.85
+MIN_NEAR_WORD = 6
+
+
+def find_place_spelled_nearly(text: str, content: ContentBase) -> str | None:
+    """The region id of the first word in `text` that is a close misspelling of a one-word place name."""
+    names = [name for name in _index(content) if " " not in name and len(name) >= MIN_NEAR_WORD]
+    for word in normalise(text.replace("'", " ").replace("’", " ")).split():
+        if len(word) < MIN_NEAR_WORD:
+            continue
+        for form in _base_forms(word):
+            close = difflib.get_close_matches(form, names, n=1, cutoff=NEAR_SPELLING)
+            if close:
+                return _index(content)[close[0]].id
     return None
 
 
