@@ -8,6 +8,7 @@ restart between commit and send neither drops nor repeats a reply.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from bot.storage.models import MAX_ID, Feedback, Message, ProcessedUpdate, Unans
 from bot.understanding.language import LanguageDetector, content_detector
 from bot.understanding.model import Understanding
 from bot.understanding.policy import Decision, decide
-from bot.understanding.text import find_place
+from bot.understanding.text import besides_the_place, find_place, find_place_spelled_nearly
 from bot.understanding.understand import Understander
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ LOCAL_TIME = ZoneInfo("Europe/Berlin")  # office hours in the content and STAFF_
 MISSES_BEFORE_PERSON = 2  # "the bot could not help twice in a row" opens a case
 DAY = timedelta(days=1)
 ATTEMPTS = 3  # a unit of work that lost a race (two first messages of a new user) is tried again
+PLACE_STATEMENT = "change_place"  # the intent of "I live in …"
+QUESTION_ACTIONS = ("answer", "clarify", "ask_place", "emergency")
 
 command_menu = say.command_menu
 
@@ -51,6 +54,14 @@ def utcnow() -> datetime:
 
 def always() -> bool:
     return True
+
+
+@dataclass(frozen=True)
+class Besides:
+    """What a message says besides where the person lives ("I live in X. <question>"), and its reading."""
+
+    text: str
+    understanding: Understanding
 
 
 @dataclass
@@ -148,18 +159,23 @@ class Conversation:
         says no, the user is told so, and still gets the emergency numbers if the message is urgent.
         """
         content = self._current_content()
-        understanding = None
+        understanding, besides = None, None
         if incoming.kind == "text" and incoming.text.strip() and len(incoming.text) <= MAX_TEXT:
             # Outside the transaction: the NLU may take up to its timeout.
-            understanding = await self.understander.understand(
-                incoming.text, language=normalize_language(incoming.language_hint) or "und"
-            )
+            language = normalize_language(incoming.language_hint) or "und"
+            understanding = await self.understander.understand(incoming.text, language=language)
+            # "I live in X" reads as the whole message; a question in another sentence is read alone,
+            # so it is answered (or kept until the place is known) instead of being lost.
+            if understanding.intent == PLACE_STATEMENT and (
+                rest := besides_the_place(incoming.text, content)
+            ):
+                besides = Besides(rest, await self.understander.understand(rest, language=language))
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 # An update is almost always new: the first attempt does not look it up (its key is
                 # the primary key, so a redelivered one fails to insert, and the next attempt finds it).
                 return await self._unit_of_work(
-                    incoming, content, understanding, may_open_case, seen_before=attempt > 1
+                    incoming, content, understanding, besides, may_open_case, seen_before=attempt > 1
                 )
             except IntegrityError:
                 if attempt == ATTEMPTS:
@@ -172,6 +188,7 @@ class Conversation:
         incoming: Incoming,
         content: ContentBase,
         understanding: Understanding | None,
+        besides: Besides | None,
         may_open_case: Callable[[], bool],
         *,
         seen_before: bool,
@@ -203,7 +220,7 @@ class Conversation:
                 turn.say(*self._refusal(decision, turn.t, say.daily_limit(turn.t)))
                 log.info("message over the daily limit, not stored")
             else:
-                await self._dispatch(turn, incoming, understanding, detected)
+                await self._dispatch(turn, incoming, understanding, besides, detected)
             self._log_out(turn)
             return await outbox.enqueue(
                 session, turn.user, turn.replies, update_key=incoming.key, claimed=True
@@ -236,7 +253,12 @@ class Conversation:
     # --- dispatch -------------------------------------------------------------------------------
 
     async def _dispatch(
-        self, turn: Turn, incoming: Incoming, understanding: Understanding | None, detected: str | None
+        self,
+        turn: Turn,
+        incoming: Incoming,
+        understanding: Understanding | None,
+        besides: Besides | None,
+        detected: str | None,
     ) -> None:
         if incoming.kind == "command":
             await self._command(turn, incoming)
@@ -245,7 +267,7 @@ class Conversation:
         elif incoming.kind == "unsupported":
             turn.say(say.unsupported(incoming.text, turn.t))
         else:
-            await self._text(turn, incoming.text, understanding, detected)
+            await self._text(turn, incoming.text, understanding, besides, detected)
 
     async def _command(self, turn: Turn, incoming: Incoming) -> None:
         name = incoming.text.split()[0].lstrip("/").split("@")[0].lower() if incoming.text.split() else ""
@@ -307,7 +329,12 @@ class Conversation:
             turn.say(say.stale_button(t))
 
     async def _text(
-        self, turn: Turn, text: str, understanding: Understanding | None, detected: str | None
+        self,
+        turn: Turn,
+        text: str,
+        understanding: Understanding | None,
+        besides: Besides | None,
+        detected: str | None,
     ) -> None:
         user, t, content = turn.user, turn.t, turn.content
         if len(text) > MAX_TEXT:
@@ -320,6 +347,8 @@ class Conversation:
         decision = decide(
             understanding, text, language=t.language, place_known=user.region is not None, content=content
         )
+        if besides is not None and decision.action == "ask_place" and decision.topic is None:
+            decision = self._question_with_place(turn, text, decision, besides)
         self._log_in(turn, text, decision=decision)
         # Writing again within a few days of a closed case reopens it (a "thanks" does not). The
         # message just logged need not be written before the lookup: it goes with the next flush.
@@ -399,6 +428,24 @@ class Conversation:
         else:  # clarify, smalltalk
             turn.say(*say.for_decision(decision, content, t, region, turn.now, self.staff_hours))
 
+    def _question_with_place(self, turn: Turn, text: str, statement: Decision, besides: Besides) -> Decision:
+        """The decision for the question written next to "I live in …", with the place it names
+        (spelt as we know it or nearly): answered for that place, or, when the place is unknown,
+        asked for with the question kept. The statement alone when there is no question."""
+        place = statement.place or find_place_spelled_nearly(text, turn.content)
+        question = decide(
+            besides.understanding,
+            besides.text,
+            language=turn.t.language,
+            place_known=place is not None or turn.user.region is not None,
+            content=turn.content,
+        )
+        if question.action not in QUESTION_ACTIONS or (
+            question.action == "ask_place" and question.topic is None
+        ):
+            return statement
+        return dataclasses.replace(question, place=place or question.place)
+
     # --- pieces ---------------------------------------------------------------------------------
 
     def _log_in(
@@ -439,7 +486,7 @@ class Conversation:
     def _region_named(self, text: str, decision: Decision) -> Region | None:
         """A place from free text: exact names first, then a close spelling ("Osnabruk", "Bramshe")."""
         content = self.content.current
-        found = decision.place or find_place(text, content)
+        found = decision.place or find_place(text, content) or find_place_spelled_nearly(text, content)
         if found is not None:
             return content.region(found)
         names = {fold(name): region for region in content.regions for name in region.names()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
 
 from bot.content.model import ContentBase, Region, fold
 
@@ -153,6 +154,25 @@ def find_place_spelled_nearly(text: str, content: ContentBase) -> str | None:
             if close:
                 return _index(content)[close[0]].id
     return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?؟۔…])\s+|\n+")
+
+
+def besides_the_place(text: str, content: ContentBase) -> str | None:
+    """What else a message of several sentences says besides where the person lives: "I live in
+    Osnabrück. My residence permit runs out, what do I do?" -> the second sentence. The sentence
+    left out is the first that names a place (however spelt), else the first; None for one sentence."""
+    sentences = [sentence.strip() for sentence in _SENTENCE_END.split(text) if sentence.strip()]
+    if len(sentences) < 2:
+        return None
+    naming = [
+        number
+        for number, sentence in enumerate(sentences)
+        if find_place(sentence, content) or find_place_spelled_nearly(sentence, content)
+    ]
+    left_out = naming[0] if naming else 0
+    return " ".join(sentence for number, sentence in enumerate(sentences) if number != left_out)
 
 
 _INDEXES: dict[int, tuple[ContentBase, dict[str, Region]]] = {}

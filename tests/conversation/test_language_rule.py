@@ -8,17 +8,15 @@ name, an office word or a word or two never change anything (issue #25, item 2).
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from bot.conversation.core import Conversation
 from bot.i18n import normalize_language, texts
 from bot.storage.models import Case, User
-from tests.conftest import FIXTURE_REGIONS, write_content
+from tests.conftest import write_content_with_city_spellings
 from tests.support.chat import Chat, actions
 
 # A question in each of our languages, each typed on a phone set to another (a close one where
@@ -55,12 +53,7 @@ NEVER_SWITCH = [
 
 @pytest.fixture
 def content_dir(tmp_path: Path) -> Path:
-    """The test content, with the city's Cyrillic and Arabic-script spellings of the real content."""
-    directory = write_content(tmp_path / "content")
-    regions = copy.deepcopy(FIXTURE_REGIONS)
-    regions["regions"][0]["spellings"] += ["Оснабрюк", "أوسنابروك", "اوسنابروک"]
-    (directory / "regions.yaml").write_text(yaml.safe_dump(regions, allow_unicode=True), "utf-8")
-    return directory
+    return write_content_with_city_spellings(tmp_path / "content")
 
 
 async def stored_language(conversation: Conversation, user: str = "chat-1") -> str | None:
