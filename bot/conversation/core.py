@@ -317,8 +317,8 @@ class Conversation:
             await self._feedback(turn, helpful=argument[0] == "1", topic=argument[2:])
         elif name == "human":
             await self._open_case(turn, reason="not_helpful" if user.misses else "asked")
-        elif name == "noop":
-            turn.say(say.smalltalk("thanks", t))
+        elif name == "noop":  # "No, thanks" to a person: not a thanks to answer "You are welcome!"
+            turn.say(say.no_person_wanted(t))
         elif name == "delete" and argument in ("yes", "no") and user.state == "delete":
             await (self._delete(turn) if argument == "yes" else self._keep(turn))
         elif name == "rate" and (rating := _rating(argument)) is not None:
@@ -359,13 +359,16 @@ class Conversation:
                 self.clock(),
                 reopen_closed=decision.action not in ("smalltalk", "emergency"),
             )
-        if case is not None:  # a person is on it: the message goes to the case, the bot steps back
+        if case is not None:
+            # A person is on it: the message goes to the case. The bot still answers what it knows
+            # (the team may be away for a weekend), and says the case stays open.
             await cases.add_event(turn.session, case, "user_message", text)
-            if decision.action == "emergency":  # safety first, even while a case is open
-                turn.say(*say.emergency(content, decision.topic, t, self._region(user), turn.now))
-                case.urgent = True
-            turn.say(say.forwarded(t, self.staff_hours, turn.now))
-            return
+            if decision.action in ("emergency", "handoff", "fallback"):
+                if decision.action == "emergency":  # safety first, even while a case is open
+                    turn.say(*say.emergency(content, decision.topic, t, self._region(user), turn.now))
+                    case.urgent = True
+                turn.say(say.forwarded(t, self.staff_hours, turn.now))
+                return
         if user.state == "delete":
             user.state = None  # they wrote instead of answering: treat it as a new question
         if user.state == "place":
@@ -383,6 +386,8 @@ class Conversation:
                 turn.say(say.place_unknown(t, content))
         else:
             await self._decided(turn, decision)
+        if case is not None:
+            turn.say(say.forwarded(t, self.staff_hours, turn.now, answered=True))
         if detected is not None and detected != turn.t.language and user.language is not None:
             turn.say(say.offer_language(detected))
 
