@@ -438,8 +438,10 @@ async def _held_case(session: AsyncSession, case_id: int, staff: StaffAccount) -
     return case, user
 
 
-def _language(user: User) -> str:
-    return normalize_language(user.language) or "de"
+def _language(user: User, case: Case) -> str:
+    """The language the person reads: their choice, else the one the bot used when the case opened
+    (a person who never chose one was answered in their phone's or their message's language)."""
+    return normalize_language(user.language) or normalize_language(case.language) or "de"
 
 
 async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: str) -> None:
@@ -452,11 +454,13 @@ async def reply(session: AsyncSession, case_id: int, staff: StaffAccount, text: 
         raise CaseError(f"Die Antwort ist zu lang (höchstens {MAX_TEXT} Zeichen).")
     case, user = await _held_case(session, case_id, staff)
     session.add(CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id))
-    language = _language(user)
+    # Tagged with the person's language whatever the staff member wrote in: the web chat takes a
+    # reply's tag for the page's language and direction.
+    language = _language(user, case)
     await enqueue(
         session,
         user,
-        [Reply(text=escaped, kind="staff", language=user.language, rtl=texts(language).rtl)],
+        [Reply(text=escaped, kind="staff", language=language, rtl=texts(language).rtl)],
     )
     await audit(session, staff, "reply", f"case:{case.id}")
 
@@ -477,13 +481,13 @@ async def add_note(session: AsyncSession, case_id: int, staff: StaffAccount, tex
 
 def rating_question(case: Case, user: User) -> Reply:
     """After close: how helpful was it, 1-5 (the core stores the answer through `rate`)."""
-    t = texts(_language(user))
+    t = texts(_language(user, case))
     # Translators: sent after a staff member closed the user's request; the user answers with buttons 1 to 5
     question = t.gettext(
         "Our team has closed your request. How helpful was our help? 1 = not helpful, 5 = very helpful."
     )
     buttons = (tuple(Button(label=str(n), action=f"rate:{case.id}:{n}") for n in range(1, 6)),)
-    return Reply(text=question, buttons=buttons, language=user.language, rtl=t.rtl, kind="rating")
+    return Reply(text=question, buttons=buttons, language=t.language, rtl=t.rtl, kind="rating")
 
 
 async def close_case(

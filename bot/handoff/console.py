@@ -344,11 +344,16 @@ class Console:
             key=lambda pair: pair[1].casefold(),
         )
         answered = list(dict.fromkeys(m.topic for m in found.history if m.direction == "out" and m.topic))
+        case_topics = [t for t in found.case.topics.split(",") if t]
+        # The canned answer preselected: the topic the case came with, else none (not the
+        # alphabetically first topic, which a hurried click would send to the person).
+        matched = next((topic for topic in case_topics if topic in self.content.topics), None)
         return {
             **self.common(login),
             "triage": found,
             "case": found.case,
-            "case_topics": [t for t in found.case.topics.split(",") if t],
+            "case_topics": case_topics,
+            "matched_topic": matched,
             "answered_topics": answered,
             "all_topics": topics,
             "error": "",
