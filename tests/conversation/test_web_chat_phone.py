@@ -17,11 +17,13 @@ from bot.content.model import LANGUAGES
 from bot.conversation import outbox
 from bot.conversation.core import Conversation
 from bot.conversation.messages import Reply
+from bot.handoff import cases
 from bot.i18n import texts
 from bot.settings import PROJECT_ROOT
-from bot.storage.models import Message, OutboxEntry, User
+from bot.storage.models import Case, Message, OutboxEntry, User
 from bot.web.page import NO_JAVASCRIPT
 from tests.conftest import write_content
+from tests.handoff.conftest import add_staff
 from tests.support.browser import browser_context, fresh_profile, launch_chromium, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -50,6 +52,11 @@ def content_dir(tmp_path: Path) -> Path:
     office["phones"][0]["hours"] = {"mon": ["08:00-10:00"], "tue": ["08:00-10:00"], "thu": ["14:00-18:00"]}
     office["web"] = LONG_URL
     path.write_text(yaml.safe_dump(office, allow_unicode=True, sort_keys=False), "utf-8")
+    # Facts of an older month, as some real topics have them ("станом на березень 2022 р.").
+    path = directory / "topics" / "registration.yaml"
+    registration = yaml.safe_load(path.read_text("utf-8"))
+    registration["check_since"] = "2022-03"
+    path.write_text(yaml.safe_dump(registration, allow_unicode=True, sort_keys=False), "utf-8")
     # All 22 places people choose from: the place question has a button for each.
     shutil.copy(PROJECT_ROOT / "content" / "regions.yaml", directory / "regions.yaml")
     return directory
@@ -383,3 +390,47 @@ async def test_the_menu_waits_while_a_message_is_on_its_way(phone: Page, web_cha
     await expect(phone.locator("li.bot.answer")).to_be_visible()
     await expect(menu_button).to_be_enabled()
     await expect(phone.locator("li.user")).to_have_count(4)  # 👋, Deutsch, the place, the question
+
+
+async def test_a_ukrainian_typing_the_city_is_not_offered_russian_and_reads_one_full_stop(
+    phone: Page, web_chat: str
+) -> None:
+    await start(phone, web_chat, "українська")
+    await send(phone, "Оснабрюк")
+    await expect(phone.locator("li.user", has_text="Оснабрюк")).to_be_visible()
+    await expect(phone.locator("#send")).to_be_enabled()  # answered
+    await send(phone, "registration uk question 5")
+    card = phone.locator("li.bot.answer")
+    await expect(card).to_contain_text("березень 2022 р.;")
+    assert ".." not in await card.inner_text()
+    await expect(phone.locator("li.bot.language_offer")).to_have_count(0)
+    await expect(phone.locator("html")).to_have_attribute("lang", "uk")
+
+
+async def test_kurmanji_typed_on_a_german_phone_is_answered_in_kurmanji(phone: Page, web_chat: str) -> None:
+    await phone.goto(web_chat + "/")
+    await expect(phone.locator("li.bot.language_picker")).to_be_visible()
+    await send(phone, "Ez li ku dikarim kursa almanî ji bo mezinan bibînim?")
+    await expect(phone.locator("html")).to_have_attribute("lang", "ku")
+    await expect(phone.locator("li.bot").last).to_have_attribute("lang", "ku")
+    await expect(phone.locator("#menu-label")).to_have_text(texts("ku").gettext("Menu"))
+
+
+async def test_a_staff_reply_to_someone_who_never_chose_a_language_keeps_their_page(
+    phone: Page, web_chat: str, conversation: Conversation
+) -> None:
+    await phone.set_extra_http_headers({"Accept-Language": "ar"})  # an Arabic phone
+    await phone.goto(web_chat + "/")
+    await expect(phone.locator("li.bot.language_picker")).to_be_visible()
+    await send(phone, "/human")  # no language chosen: the bot answers in the phone's
+    await expect(phone.locator("li.bot.handoff")).to_have_attribute("lang", "ar")
+    staff = await add_staff(conversation.database)
+    async with conversation.database.session() as session, session.begin():
+        [case] = (await session.execute(select(Case))).scalars().all()
+        assert await cases.claim_case(session, case.id, staff)
+        await cases.reply(session, case.id, staff, "Guten Tag, hier ist Frau K. vom Team.")
+    reply = phone.locator("li.bot.staff")
+    await expect(reply).to_have_attribute("lang", "ar", timeout=8000)
+    await expect(phone.locator("html")).to_have_attribute("dir", "rtl")
+    assert await direction(reply) == "ltr"  # German text reads left to right
+    await screenshot(phone, "arabic-staff-reply")
