@@ -94,6 +94,18 @@ async def send(phone: Page, text: str) -> None:
     await phone.keyboard.press("Enter")
 
 
+async def hold_answers(phone: Page) -> asyncio.Event:
+    """Messages stay on their way until the event returned is set."""
+    answer_may_come = asyncio.Event()
+
+    async def held(route: Route) -> None:
+        await answer_may_come.wait()
+        await route.continue_()
+
+    await phone.route("**/api/chat/send", held)
+    return answer_may_come
+
+
 async def test_a_long_emergency_answer_is_read_from_its_first_line(phone: Page, web_chat: str) -> None:
     await start(phone, web_chat)
     await send(phone, "Mein Mann schlägt mich und ich habe Angst")
@@ -110,13 +122,7 @@ async def test_while_the_bot_thinks_the_page_says_so_and_sends_nothing_more(
     phone: Page, web_chat: str
 ) -> None:
     await start(phone, web_chat)
-    answer_may_come = asyncio.Event()
-
-    async def held(route: Route) -> None:
-        await answer_may_come.wait()
-        await route.continue_()
-
-    await phone.route("**/api/chat/send", held)
+    answer_may_come = await hold_answers(phone)
     await send(phone, "registration de question 5")
     await expect(phone.locator("#typing")).to_be_visible()
     await expect(phone.locator("#typing")).to_have_text("Wegweiser schreibt …")
@@ -373,13 +379,7 @@ async def test_a_reload_after_everything_expired_greets_again(
 
 async def test_the_menu_waits_while_a_message_is_on_its_way(phone: Page, web_chat: str) -> None:
     await start(phone, web_chat)
-    answer_may_come = asyncio.Event()
-
-    async def held(route: Route) -> None:
-        await answer_may_come.wait()
-        await route.continue_()
-
-    await phone.route("**/api/chat/send", held)
+    answer_may_come = await hold_answers(phone)
     menu_button = phone.get_by_role("button", name="Menü")
     await menu_button.click()
     await expect(phone.locator("#menu")).to_be_visible()
