@@ -108,6 +108,11 @@ class Conversation:
         self.clock = clock
         self._detector: tuple[ContentBase, LanguageDetector] | None = None
 
+    def prepare(self) -> None:
+        """Build now what the first message would wait for: the language models and the detector
+        that knows the content's place names and example questions."""
+        self._language_detector(self._current_content())
+
     def _language_detector(self, content: ContentBase) -> LanguageDetector:
         if self._detector is None or self._detector[0] is not content:  # built again after an edit
             self._detector = (content, content_detector(content))

@@ -9,7 +9,6 @@ from bot.conversation.core import Conversation
 from bot.office_hours import parse_office_hours
 from bot.settings import Settings
 from bot.storage.database import Database
-from bot.understanding.language import detect
 from bot.understanding.understand import Understander, crisis_detector
 
 
@@ -32,9 +31,6 @@ class Services:
             rasa_url=(rasa_url or str(settings.rasa_url)) if use_rasa else None,
             crisis=crisis,
         )
-        # Load the language models and the embedding model now, not during the first user's wait.
-        detect("Wo ist das Bürgeramt?")
-        crisis.read("Wo ist das Bürgeramt?")
         conversation = Conversation(
             database=database,
             content=content,
@@ -43,6 +39,9 @@ class Services:
             staff_hours=parse_office_hours(settings.staff_hours),
             messages_per_day=settings.user_messages_per_day,
         )
+        # Load the language models and the embedding model now, not during the first user's wait.
+        conversation.prepare()
+        crisis.read("Wo ist das Bürgeramt?")
         return cls(settings, database, content, understander, conversation)
 
     async def close(self) -> None:
