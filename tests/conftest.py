@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import uuid
@@ -145,6 +146,15 @@ def write_content(directory: Path) -> Path:
         dump(fixture_topic(topic), directory / "topics" / f"{topic}.yaml")
     # The real crisis statements: the semantic safety net needs enough of them in every language.
     shutil.copytree(PROJECT_ROOT / "content" / "safety", directory / "safety")
+    return directory
+
+
+def write_content_with_city_spellings(directory: Path) -> Path:
+    """The test content, with the city's Cyrillic and Arabic-script spellings of the real content."""
+    write_content(directory)
+    regions = copy.deepcopy(FIXTURE_REGIONS)
+    regions["regions"][0]["spellings"] += ["Оснабрюк", "أوسنابروك", "اوسنابروک"]
+    (directory / "regions.yaml").write_text(yaml.safe_dump(regions, allow_unicode=True), "utf-8")
     return directory
 
 

@@ -8,6 +8,7 @@ restart between commit and send neither drops nor repeats a reply.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 from collections.abc import Callable
@@ -29,10 +30,10 @@ from bot.i18n import Texts, normalize_language, texts
 from bot.office_hours import WeeklyHours
 from bot.storage.database import Database
 from bot.storage.models import MAX_ID, Feedback, Message, ProcessedUpdate, UnansweredQuestion, User
-from bot.understanding.language import detect
+from bot.understanding.language import LanguageDetector, content_detector
 from bot.understanding.model import Understanding
 from bot.understanding.policy import Decision, decide
-from bot.understanding.text import find_place
+from bot.understanding.text import besides_the_place, find_place, find_place_spelled_nearly
 from bot.understanding.understand import Understander
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ LOCAL_TIME = ZoneInfo("Europe/Berlin")  # office hours in the content and STAFF_
 MISSES_BEFORE_PERSON = 2  # "the bot could not help twice in a row" opens a case
 DAY = timedelta(days=1)
 ATTEMPTS = 3  # a unit of work that lost a race (two first messages of a new user) is tried again
+PLACE_STATEMENT = "change_place"  # the intent of "I live in …"
+QUESTION_ACTIONS = ("answer", "clarify", "ask_place", "emergency")
 
 command_menu = say.command_menu
 
@@ -51,6 +54,14 @@ def utcnow() -> datetime:
 
 def always() -> bool:
     return True
+
+
+@dataclass(frozen=True)
+class Besides:
+    """What a message says besides where the person lives ("I live in X. <question>"), and its reading."""
+
+    text: str
+    understanding: Understanding
 
 
 @dataclass
@@ -95,6 +106,23 @@ class Conversation:
         self.staff_hours = staff_hours
         self.messages_per_day = messages_per_day  # stored per user within 24 hours (USER_MESSAGES_PER_DAY)
         self.clock = clock
+        self._detector: tuple[ContentBase, LanguageDetector] | None = None
+
+    def prepare(self) -> None:
+        """Build now what the first message would wait for: the language models and the detector
+        that knows the content's place names and example questions."""
+        self._language_detector(self._current_content())
+
+    def _language_detector(self, content: ContentBase) -> LanguageDetector:
+        if self._detector is None or self._detector[0] is not content:  # built again after an edit
+            self._detector = (content, content_detector(content))
+        return self._detector[1]
+
+    def _written_in(self, incoming: Incoming, content: ContentBase, *, instead_of: str | None) -> str | None:
+        """The language a text message is clearly written in, if not `instead_of` (language.py)."""
+        if incoming.kind != "text" or not incoming.text.strip() or len(incoming.text) > MAX_TEXT:
+            return None
+        return self._language_detector(content).written_in(incoming.text, instead_of=instead_of)
 
     def _current_content(self) -> ContentBase:
         content = self.content.current
@@ -115,7 +143,8 @@ class Conversation:
         asking the NLU: the emergency numbers in full when the safety net finds the message urgent
         (and the numbers in a line anyway), and when to send again."""
         content = self._current_content()
-        t = texts(normalize_language(incoming.language_hint) or "en")
+        hint = normalize_language(incoming.language_hint)
+        t = texts(self._written_in(incoming, content, instead_of=hint) or hint or "en")
         text = incoming.text if incoming.kind == "text" else ""
         decision = decide(None, text, language=t.language, place_known=False, content=content)
         return self._refusal(decision, t, say.too_fast(t, retry_after))
@@ -135,18 +164,23 @@ class Conversation:
         says no, the user is told so, and still gets the emergency numbers if the message is urgent.
         """
         content = self._current_content()
-        understanding = None
+        understanding, besides = None, None
         if incoming.kind == "text" and incoming.text.strip() and len(incoming.text) <= MAX_TEXT:
             # Outside the transaction: the NLU may take up to its timeout.
-            understanding = await self.understander.understand(
-                incoming.text, language=normalize_language(incoming.language_hint) or "und"
-            )
+            language = normalize_language(incoming.language_hint) or "und"
+            understanding = await self.understander.understand(incoming.text, language=language)
+            # "I live in X" reads as the whole message; a question in another sentence is read alone,
+            # so it is answered (or kept until the place is known) instead of being lost.
+            if understanding.intent == PLACE_STATEMENT and (
+                rest := besides_the_place(incoming.text, content)
+            ):
+                besides = Besides(rest, await self.understander.understand(rest, language=language))
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 # An update is almost always new: the first attempt does not look it up (its key is
                 # the primary key, so a redelivered one fails to insert, and the next attempt finds it).
                 return await self._unit_of_work(
-                    incoming, content, understanding, may_open_case, seen_before=attempt > 1
+                    incoming, content, understanding, besides, may_open_case, seen_before=attempt > 1
                 )
             except IntegrityError:
                 if attempt == ATTEMPTS:
@@ -159,6 +193,7 @@ class Conversation:
         incoming: Incoming,
         content: ContentBase,
         understanding: Understanding | None,
+        besides: Besides | None,
         may_open_case: Callable[[], bool],
         *,
         seen_before: bool,
@@ -171,8 +206,14 @@ class Conversation:
                 session.add(ProcessedUpdate(key=incoming.key))
             with session.no_autoflush:  # the lookup does not need the row above: it goes with the next flush
                 user = await self._user(session, incoming)
-            detected = detect(incoming.text) if understanding is not None else None
-            language = user.language or normalize_language(incoming.language_hint) or detected or "en"
+            # The language the person writes beats the phone's: a first message clearly in another
+            # language than the browser's or Telegram's sets it (Turkish typed on a German phone gets
+            # Turkish, emergency numbers included); once a language is set, it is only offered.
+            hint = normalize_language(incoming.language_hint)
+            detected = self._written_in(incoming, content, instead_of=user.language or hint)
+            if user.language is None and detected is not None:
+                user.language = detected
+            language = user.language or hint or "en"
             turn = Turn(session, user, texts(language), content, self.clock().astimezone(LOCAL_TIME))
             turn.may_open_case = may_open_case
             if incoming.kind in ("text", "unsupported") and await self._over_daily_limit(turn):
@@ -184,7 +225,7 @@ class Conversation:
                 turn.say(*self._refusal(decision, turn.t, say.daily_limit(turn.t)))
                 log.info("message over the daily limit, not stored")
             else:
-                await self._dispatch(turn, incoming, understanding, detected)
+                await self._dispatch(turn, incoming, understanding, besides, detected)
             self._log_out(turn)
             return await outbox.enqueue(
                 session, turn.user, turn.replies, update_key=incoming.key, claimed=True
@@ -217,7 +258,12 @@ class Conversation:
     # --- dispatch -------------------------------------------------------------------------------
 
     async def _dispatch(
-        self, turn: Turn, incoming: Incoming, understanding: Understanding | None, detected: str | None
+        self,
+        turn: Turn,
+        incoming: Incoming,
+        understanding: Understanding | None,
+        besides: Besides | None,
+        detected: str | None,
     ) -> None:
         if incoming.kind == "command":
             await self._command(turn, incoming)
@@ -226,7 +272,7 @@ class Conversation:
         elif incoming.kind == "unsupported":
             turn.say(say.unsupported(incoming.text, turn.t))
         else:
-            await self._text(turn, incoming.text, understanding, detected)
+            await self._text(turn, incoming.text, understanding, besides, detected)
 
     async def _command(self, turn: Turn, incoming: Incoming) -> None:
         name = incoming.text.split()[0].lstrip("/").split("@")[0].lower() if incoming.text.split() else ""
@@ -276,8 +322,8 @@ class Conversation:
             await self._feedback(turn, helpful=argument[0] == "1", topic=argument[2:])
         elif name == "human":
             await self._open_case(turn, reason="not_helpful" if user.misses else "asked")
-        elif name == "noop":
-            turn.say(say.smalltalk("thanks", t))
+        elif name == "noop":  # "No, thanks" to a person: not a thanks to answer "You are welcome!"
+            turn.say(say.no_person_wanted(t))
         elif name == "delete" and argument in ("yes", "no") and user.state == "delete":
             await (self._delete(turn) if argument == "yes" else self._keep(turn))
         elif name == "original" and (german := await self._original(turn, argument)) is not None:
@@ -296,7 +342,12 @@ class Conversation:
         return await cases.original_of(turn.session, turn.user, int(argument))
 
     async def _text(
-        self, turn: Turn, text: str, understanding: Understanding | None, detected: str | None
+        self,
+        turn: Turn,
+        text: str,
+        understanding: Understanding | None,
+        besides: Besides | None,
+        detected: str | None,
     ) -> None:
         user, t, content = turn.user, turn.t, turn.content
         if len(text) > MAX_TEXT:
@@ -309,6 +360,8 @@ class Conversation:
         decision = decide(
             understanding, text, language=t.language, place_known=user.region is not None, content=content
         )
+        if besides is not None and decision.action == "ask_place" and decision.topic is None:
+            decision = self._question_with_place(turn, text, decision, besides)
         self._log_in(turn, text, decision=decision)
         # Writing again within a few days of a closed case reopens it (a "thanks" does not). The
         # message just logged need not be written before the lookup: it goes with the next flush.
@@ -319,13 +372,16 @@ class Conversation:
                 self.clock(),
                 reopen_closed=decision.action not in ("smalltalk", "emergency"),
             )
-        if case is not None:  # a person is on it: the message goes to the case, the bot steps back
+        if case is not None:
+            # A person is on it: the message goes to the case. The bot still answers what it knows
+            # (the team may be away for a weekend), and says the case stays open.
             await cases.add_event(turn.session, case, "user_message", text)
-            if decision.action == "emergency":  # safety first, even while a case is open
-                turn.say(*say.emergency(content, decision.topic, t, self._region(user), turn.now))
-                case.urgent = True
-            turn.say(say.forwarded(t, self.staff_hours, turn.now))
-            return
+            if decision.action in ("emergency", "handoff", "fallback"):
+                if decision.action == "emergency":  # safety first, even while a case is open
+                    turn.say(*say.emergency(content, decision.topic, t, self._region(user), turn.now))
+                    case.urgent = True
+                turn.say(say.forwarded(t, self.staff_hours, turn.now))
+                return
         if user.state == "delete":
             user.state = None  # they wrote instead of answering: treat it as a new question
         if user.state == "place":
@@ -343,6 +399,8 @@ class Conversation:
                 turn.say(say.place_unknown(t, content))
         else:
             await self._decided(turn, decision)
+        if case is not None:
+            turn.say(say.forwarded(t, self.staff_hours, turn.now, answered=True))
         if detected is not None and detected != turn.t.language and user.language is not None:
             turn.say(say.offer_language(detected))
 
@@ -388,6 +446,24 @@ class Conversation:
         else:  # clarify, smalltalk
             turn.say(*say.for_decision(decision, content, t, region, turn.now, self.staff_hours))
 
+    def _question_with_place(self, turn: Turn, text: str, statement: Decision, besides: Besides) -> Decision:
+        """The decision for the question written next to "I live in …", with the place it names
+        (spelt as we know it or nearly): answered for that place, or, when the place is unknown,
+        asked for with the question kept. The statement alone when there is no question."""
+        place = statement.place or find_place_spelled_nearly(text, turn.content)
+        question = decide(
+            besides.understanding,
+            besides.text,
+            language=turn.t.language,
+            place_known=place is not None or turn.user.region is not None,
+            content=turn.content,
+        )
+        if question.action not in QUESTION_ACTIONS or (
+            question.action == "ask_place" and question.topic is None
+        ):
+            return statement
+        return dataclasses.replace(question, place=place or question.place)
+
     # --- pieces ---------------------------------------------------------------------------------
 
     def _log_in(
@@ -428,7 +504,7 @@ class Conversation:
     def _region_named(self, text: str, decision: Decision) -> Region | None:
         """A place from free text: exact names first, then a close spelling ("Osnabruk", "Bramshe")."""
         content = self.content.current
-        found = decision.place or find_place(text, content)
+        found = decision.place or find_place(text, content) or find_place_spelled_nearly(text, content)
         if found is not None:
             return content.region(found)
         names = {fold(name): region for region in content.regions for name in region.names()}

@@ -3,12 +3,14 @@ still kept (messages and replies go after the retention period), and whether a c
 
 Only the user of the given channel and id is read; their typed messages and the bot's replies come
 from the message log, staff replies from the outbox (delivered ones only: the rest still come by
-polling). Buttons are not kept, so replies come back as text.
+polling). The log keeps no buttons; a reply still in the outbox (sent replies stay there two days,
+privacy/retention.py) gets its buttons back from there, older ones come back as text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict, deque
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import exists, select
@@ -73,14 +75,23 @@ async def recent_history(
         case_open = bool(
             await session.scalar(select(exists().where(Case.user_id == user.id, Case.status.in_(ACTIVE))))
         )
-        # Message ids keep the order within a turn; staff replies come in turns of their own.
-        dated: list[tuple[datetime, int, Line]] = [
-            (message.created_at, message.id, _logged_line(message)) for message in logged
-        ]
-        for entry in delivered:
+        # The outbox holds each reply as sent, buttons included, in the order the log has it.
+        sent: defaultdict[str, deque[Reply]] = defaultdict(deque)
+        dated: list[tuple[datetime, int, Line]] = []
+        for entry in sorted(delivered, key=lambda entry: entry.id):
             reply = Reply.from_json(entry.payload)
-            if reply.kind == "staff":
+            if reply.kind == "staff":  # staff replies come in turns of their own
                 dated.append((entry.created_at, 0, Line(mine=False, reply=reply)))
+            else:
+                sent[reply.text].append(reply)
+        # Message ids keep the order within a turn.
+        for message in sorted(logged, key=lambda message: message.id):
+            line = _logged_line(message)
+            if line.reply is not None and sent[line.reply.text]:
+                line = replace(
+                    line, reply=replace(line.reply, buttons=sent[line.reply.text].popleft().buttons)
+                )
+            dated.append((message.created_at, message.id, line))
         dated.sort(key=lambda item: (item[0], item[1]))
         return History(
             language=user.language, case_open=case_open, lines=[line for *_, line in dated][-limit:]

@@ -320,8 +320,15 @@ def staff_availability(t: Texts, hours: WeeklyHours, now: datetime) -> str:
     )
 
 
-def forwarded(t: Texts, hours: WeeklyHours, now: datetime) -> Reply:
-    text = "✓ " + t.gettext("Passed on to the team.")
+def forwarded(t: Texts, hours: WeeklyHours, now: datetime, *, answered: bool = False) -> Reply:
+    """`answered`: the bot answered the message too; the person learns the team still has it."""
+    if answered:
+        # Translators: after the bot's own answer, while a person of the team has the request
+        text = "✓ " + t.gettext(
+            "Your request stays open: the team sees this message too and will answer here."
+        )
+    else:
+        text = "✓ " + t.gettext("Passed on to the team.")
     if not hours.is_open(now):
         text += " " + staff_availability(t, hours, now)
     return reply(t, text, kind="forwarded")
@@ -348,6 +355,15 @@ def ask_for_person(t: Texts) -> Reply:
         t.gettext("I am sorry this did not help. Do you want to talk to a person?"),
         [[Button(t.gettext("Yes, please"), "human"), Button(t.gettext("No, thanks"), "noop")]],
         kind="offer_person",
+    )
+
+
+def no_person_wanted(t: Texts) -> Reply:
+    """After "No, thanks" to "Do you want to talk to a person?"."""
+    return reply(
+        t,
+        t.gettext("All right. Ask me something else any time, or send /menu to browse the topics."),
+        kind="smalltalk",
     )
 
 

@@ -495,14 +495,17 @@ async def reply(
     if len(escaped) > MAX_TEXT - LABEL_ROOM:
         raise CaseError(f"Die Antwort ist zu lang (höchstens {MAX_TEXT - LABEL_ROOM} Zeichen).")
     case, user = await _held_case(session, case_id, staff)
-    t = texts(_language(user, case))
+    # Tagged with the person's language whatever the staff member wrote in: the web chat takes a
+    # reply's tag for the page's language and direction.
+    language = _language(user, case)
+    t = texts(language)
     event = CaseEvent(case_id=case.id, kind="staff_reply", text=text, author_id=staff.id)
     session.add(event)
     await session.flush()  # the "show original" button names the event
-    sent = Reply(text=from_the_team(t, escaped), kind="staff", language=user.language, rtl=t.rtl)
+    sent = Reply(text=from_the_team(t, escaped), kind="staff", language=language, rtl=t.rtl)
     if translated is not None and translated.strip():
         marked = say.machine_translated(t, escape(translated.strip(), quote=False), event.id)
-        marked = dataclasses.replace(marked, text=from_the_team(t, marked.text), language=user.language)
+        marked = dataclasses.replace(marked, text=from_the_team(t, marked.text), language=language)
         if len(marked.text) <= MAX_TEXT:
             sent, event.translation = marked, translated.strip()
         else:
@@ -615,7 +618,7 @@ def rating_question(case: Case, user: User) -> Reply:
         "Our team has closed your request. How helpful was our help? 1 = not helpful, 5 = very helpful."
     )
     buttons = (tuple(Button(label=str(n), action=f"rate:{case.id}:{n}") for n in range(1, 6)),)
-    return Reply(text=question, buttons=buttons, language=user.language, rtl=t.rtl, kind="rating")
+    return Reply(text=question, buttons=buttons, language=t.language, rtl=t.rtl, kind="rating")
 
 
 async def close_case(

@@ -488,6 +488,10 @@ class Console:
         phrase_groups, slot_fields = self.phrasebook()
         found, machine_note = await self.translated(session, found)
         language = normalize_language(found.case.language)
+        case_topics = [t for t in found.case.topics.split(",") if t]
+        # The canned answer preselected: the topic the case came with, else none (not the
+        # alphabetically first topic, which a hurried click would send to the person).
+        matched = next((topic for topic in case_topics if topic in self.content.topics), None)
         return {
             **self.common(login),
             "triage": found,
@@ -502,7 +506,8 @@ class Console:
             # for a text already in that language, such as a Textbaustein).
             "machine_reply": self.translator is not None
             and language not in (None, translations.STAFF_LANGUAGE),
-            "case_topics": [t for t in found.case.topics.split(",") if t],
+            "case_topics": case_topics,
+            "matched_topic": matched,
             "answered_topics": answered,
             "all_topics": topics,
             "error": "",

@@ -10,7 +10,6 @@ from bot.office_hours import parse_office_hours
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.translation.client import Translator
-from bot.understanding.language import detect
 from bot.understanding.understand import Understander, crisis_detector
 
 
@@ -34,9 +33,6 @@ class Services:
             rasa_url=(rasa_url or str(settings.rasa_url)) if use_rasa else None,
             crisis=crisis,
         )
-        # Load the language models and the embedding model now, not during the first user's wait.
-        detect("Wo ist das Bürgeramt?")
-        crisis.read("Wo ist das Bürgeramt?")
         conversation = Conversation(
             database=database,
             content=content,
@@ -45,6 +41,9 @@ class Services:
             staff_hours=parse_office_hours(settings.staff_hours),
             messages_per_day=settings.user_messages_per_day,
         )
+        # Load the language models and the embedding model now, not during the first user's wait.
+        conversation.prepare()
+        crisis.read("Wo ist das Bürgeramt?")
         return cls(
             settings, database, content, understander, conversation, Translator.from_settings(settings)
         )

@@ -9,7 +9,9 @@ and Persian digits become ASCII digits, so "١١٢" and "۱۱۲" are "112" and "
 
 from __future__ import annotations
 
+import difflib
 import itertools
+import re
 
 from bot.content.model import ContentBase, Region, fold
 
@@ -132,6 +134,45 @@ def find_place(text: str, content: ContentBase, *, longest: int = 4) -> str | No
                         continue
                     return region.id
     return None
+
+
+# A spelling we do not list ("اسنابروک" for "اوسنابروک", "Osnabrügge") still names the place when one
+# word is this close to one of its one-word names; only long words, where a near miss of an ordinary
+# word is unlikely ("Tagen" is not "Hagen": 0.8).
+NEAR_SPELLING = 0.85
+MIN_NEAR_WORD = 6
+
+
+def find_place_spelled_nearly(text: str, content: ContentBase) -> str | None:
+    """The region id of the first word in `text` that is a close misspelling of a one-word place name."""
+    names = [name for name in _index(content) if " " not in name and len(name) >= MIN_NEAR_WORD]
+    for word in normalise(text.replace("'", " ").replace("’", " ")).split():
+        if len(word) < MIN_NEAR_WORD:
+            continue
+        for form in _base_forms(word):
+            close = difflib.get_close_matches(form, names, n=1, cutoff=NEAR_SPELLING)
+            if close:
+                return _index(content)[close[0]].id
+    return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?؟۔…])\s+|\n+")
+
+
+def besides_the_place(text: str, content: ContentBase) -> str | None:
+    """What else a message of several sentences says besides where the person lives: "I live in
+    Osnabrück. My residence permit runs out, what do I do?" -> the second sentence. The sentence
+    left out is the first that names a place (however spelt), else the first; None for one sentence."""
+    sentences = [sentence.strip() for sentence in _SENTENCE_END.split(text) if sentence.strip()]
+    if len(sentences) < 2:
+        return None
+    naming = [
+        number
+        for number, sentence in enumerate(sentences)
+        if find_place(sentence, content) or find_place_spelled_nearly(sentence, content)
+    ]
+    left_out = naming[0] if naming else 0
+    return " ".join(sentence for number, sentence in enumerate(sentences) if number != left_out)
 
 
 _INDEXES: dict[int, tuple[ContentBase, dict[str, Region]]] = {}

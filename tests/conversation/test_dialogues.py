@@ -157,13 +157,41 @@ async def test_an_unsure_urgent_reading_offers_what_else_it_may_be_under_the_num
 async def test_while_a_case_is_open_messages_go_to_the_case(chat: Chat, conversation: Conversation) -> None:
     [opened] = await chat.send("/human")
     assert opened.kind == "handoff"
-    [ack] = await chat.send("registration de question 2")
+    [ack] = await chat.send("Ich möchte lieber mit jemandem sprechen")
     assert ack.kind == "forwarded"
     assert await count(conversation, CaseEvent, CaseEvent.kind == "user_message") == 1
     # ... but an emergency still gets the numbers at once
     replies = await chat.send("Hilfe, Feuer!")
     assert replies[0].kind == "emergency" and replies[-1].kind == "forwarded"
     assert await count(conversation, Case, Case.urgent.is_(True)) == 1
+
+
+async def test_while_a_case_is_open_the_bot_still_answers_what_it_knows(
+    chat: Chat, conversation: Conversation, clock: object
+) -> None:
+    from datetime import UTC, datetime
+
+    clock.now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # type: ignore[attr-defined]  # a Saturday
+    await chat.press("place:stadt_osnabrueck")
+    await chat.send("/human")
+    card, note = await chat.send("registration de question 2")
+    assert card.kind == "answer" and "City Office" in card.text
+    assert note.kind == "forwarded" and "bleibt offen" in note.text and "30. November 2026" in note.text
+    assert await count(conversation, CaseEvent, CaseEvent.kind == "user_message") == 1  # staff see it
+    assert await count(conversation, Case, Case.status == "open") == 1
+    # The question the bot cannot answer is left to the team, not met with "I do not know".
+    [ack] = await chat.send("xylophon quwkz")
+    assert ack.kind == "forwarded" and "bleibt offen" not in ack.text
+    assert await count(conversation, Case) == 1
+
+
+async def test_no_thanks_to_a_person_is_not_answered_you_are_welcome(chat: Chat) -> None:
+    chat.hint = "en"
+    await chat.press("place:stadt_osnabrueck")
+    await chat.send("registration en question 3")
+    await chat.press("fb:0:registration")
+    [answer] = await chat.press("noop")
+    assert "welcome" not in answer.text and "/menu" in answer.text
 
 
 async def test_outside_staff_hours_the_user_learns_when_the_team_is_back(chat: Chat, clock: object) -> None:
@@ -316,8 +344,8 @@ async def test_writing_again_soon_after_a_closed_case_reopens_it(
     [thanks] = await chat.send("danke")  # smalltalk does not reopen
     assert thanks.kind == "smalltalk"
     clock.now += timedelta(days=2)  # type: ignore[attr-defined]
-    [ack] = await chat.send("registration de question 9")
-    assert ack.kind == "forwarded"
+    asked, ack = await chat.send("registration de question 9")  # answered, and the case reopened
+    assert asked.kind == "place_question" and ack.kind == "forwarded"
     assert await count(conversation, Case, Case.status == "open") == 1
     clock.now += timedelta(days=5)  # type: ignore[attr-defined]
     async with conversation.database.session() as session, session.begin():

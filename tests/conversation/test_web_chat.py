@@ -118,6 +118,13 @@ async def test_after_a_reload_a_session_reads_its_own_conversation_and_nothing_e
         ]
         kinds = [line["reply"]["kind"] for line in history["messages"] if not line["mine"]]
         assert kinds == ["language_picker", "welcome", "place_question", "place_saved", "answer"]
+        # ... with their buttons, which work as before the reload
+        restored = {line["reply"]["kind"]: line["reply"] for line in history["messages"] if not line["mine"]}
+        actions = {kind: [b["action"] for row in r["buttons"] for b in row] for kind, r in restored.items()}
+        assert (
+            "lang:tr" in actions["language_picker"] and "place:sg_bersenbrueck" in actions["place_question"]
+        )
+        assert "fb:0:registration" in actions["answer"] and actions["welcome"] == []
         assert history["language"] == "tr" and history["case_open"] is False
         assert "Bobs eigene Frage" not in str(history)
         bobs = (await bob.get("/api/chat/history")).json()

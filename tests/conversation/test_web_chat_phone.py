@@ -4,23 +4,26 @@ what shows while the bot thinks, right-to-left text, the menu, the page without 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from playwright.async_api import Locator, Page, Route, async_playwright, expect
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.content.model import LANGUAGES
 from bot.conversation import outbox
 from bot.conversation.core import Conversation
 from bot.conversation.messages import Reply
+from bot.handoff import cases
 from bot.i18n import texts
 from bot.settings import PROJECT_ROOT
-from bot.storage.models import User
+from bot.storage.models import Case, Message, OutboxEntry, User
 from bot.web.page import NO_JAVASCRIPT
 from tests.conftest import write_content
+from tests.handoff.conftest import add_staff
 from tests.support.browser import browser_context, fresh_profile, launch_chromium, page  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -49,6 +52,11 @@ def content_dir(tmp_path: Path) -> Path:
     office["phones"][0]["hours"] = {"mon": ["08:00-10:00"], "tue": ["08:00-10:00"], "thu": ["14:00-18:00"]}
     office["web"] = LONG_URL
     path.write_text(yaml.safe_dump(office, allow_unicode=True, sort_keys=False), "utf-8")
+    # Facts of an older month, as some real topics have them ("станом на березень 2022 р.").
+    path = directory / "topics" / "registration.yaml"
+    registration = yaml.safe_load(path.read_text("utf-8"))
+    registration["check_since"] = "2022-03"
+    path.write_text(yaml.safe_dump(registration, allow_unicode=True, sort_keys=False), "utf-8")
     # All 22 places people choose from: the place question has a button for each.
     shutil.copy(PROJECT_ROOT / "content" / "regions.yaml", directory / "regions.yaml")
     return directory
@@ -86,6 +94,18 @@ async def send(phone: Page, text: str) -> None:
     await phone.keyboard.press("Enter")
 
 
+async def hold_answers(phone: Page) -> asyncio.Event:
+    """Messages stay on their way until the event returned is set."""
+    answer_may_come = asyncio.Event()
+
+    async def held(route: Route) -> None:
+        await answer_may_come.wait()
+        await route.continue_()
+
+    await phone.route("**/api/chat/send", held)
+    return answer_may_come
+
+
 async def test_a_long_emergency_answer_is_read_from_its_first_line(phone: Page, web_chat: str) -> None:
     await start(phone, web_chat)
     await send(phone, "Mein Mann schlägt mich und ich habe Angst")
@@ -102,13 +122,7 @@ async def test_while_the_bot_thinks_the_page_says_so_and_sends_nothing_more(
     phone: Page, web_chat: str
 ) -> None:
     await start(phone, web_chat)
-    answer_may_come = asyncio.Event()
-
-    async def held(route: Route) -> None:
-        await answer_may_come.wait()
-        await route.continue_()
-
-    await phone.route("**/api/chat/send", held)
+    answer_may_come = await hold_answers(phone)
     await send(phone, "registration de question 5")
     await expect(phone.locator("#typing")).to_be_visible()
     await expect(phone.locator("#typing")).to_have_text("Wegweiser schreibt …")
@@ -267,3 +281,156 @@ async def test_a_reload_before_choosing_a_language_shows_the_choice_again(phone:
     await expect(phone.locator("li.bot.language_picker button")).to_have_count(8)
     await phone.get_by_role("button", name="Deutsch").click()
     await expect(phone.locator("li.bot.place_question")).to_be_visible()
+
+
+# --- issue #25, items 2, 4, 5 and the smaller ones -----------------------------------------------
+
+
+async def screenshot(phone: Page, name: str) -> None:
+    """For a person to look at (right-to-left above all): saved when SCREENSHOTS names a folder."""
+    if folder := os.environ.get("SCREENSHOTS"):
+        await phone.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+async def test_turkish_typed_on_a_german_phone_is_answered_in_turkish(phone: Page, web_chat: str) -> None:
+    await phone.goto(web_chat + "/")  # the browser says de-DE
+    await expect(phone.locator("li.bot.language_picker")).to_be_visible()
+    await send(phone, "Merhaba, acil yardım lazım, kocam beni dövüyor")
+    numbers = phone.locator("li.bot.emergency").first
+    await expect(numbers).to_have_attribute("lang", "tr")
+    await expect(numbers.get_by_text(EMERGENCY_FIRST_LINE)).to_be_in_viewport()
+    await expect(phone.locator("html")).to_have_attribute("lang", "tr")
+    await expect(phone.locator("#typing")).to_have_text(texts("tr").gettext("Wegweiser is writing …"))
+
+
+async def test_farsi_typed_on_a_german_phone_turns_the_page_right_to_left(phone: Page, web_chat: str) -> None:
+    await phone.goto(web_chat + "/")
+    await expect(phone.locator("li.bot.language_picker")).to_be_visible()
+    # «اسنابروک»: a spelling the content does not list; the question comes in the second sentence.
+    await send(phone, "در شهر اسنابروک زندگی می‌کنم. registration fa question 4")
+    card = phone.locator("li.bot.answer")
+    await expect(card).to_contain_text("registration title fa")
+    await expect(card).to_contain_text("City Office")
+    await expect(phone.locator("html")).to_have_attribute("dir", "rtl")
+    assert await direction(card) == "rtl"
+    assert await direction(phone.locator("li.user").last) == "rtl"  # typed Farsi reads right to left
+    await expect(card.get_by_text("registration title fa")).to_be_in_viewport()  # its first line
+    await screenshot(phone, "farsi-first-message")
+
+
+async def test_while_a_case_is_open_an_arabic_question_is_still_answered(phone: Page, web_chat: str) -> None:
+    await start(phone, web_chat, "العربية")
+    await send(phone, "/human")
+    await expect(phone.locator("li.bot.handoff")).to_be_visible()
+    await send(phone, "registration ar question 5")
+    card = phone.locator("li.bot.answer")
+    await expect(card).to_contain_text("registration title ar")
+    note = phone.locator("li.bot.forwarded")
+    await expect(note).to_contain_text(
+        texts("ar").gettext("Your request stays open: the team sees this message too and will answer here.")
+    )
+    assert await direction(note) == "rtl"
+    await expect(card.get_by_text("registration title ar")).to_be_in_viewport()
+    await screenshot(phone, "arabic-case-open-answer")
+
+
+async def test_no_thanks_after_not_helpful_is_not_you_are_welcome(phone: Page, web_chat: str) -> None:
+    await start(phone, web_chat)
+    await send(phone, "registration de question 5")
+    card = phone.locator("li.bot.answer")
+    await card.locator("button").filter(has_text="👎").click()
+    offer = phone.locator("li.bot.offer_person")
+    await offer.get_by_role("button", name=texts("de").gettext("No, thanks")).click()
+    answer = phone.locator("li.bot.smalltalk").last
+    await expect(answer).to_contain_text("/menu")
+    await expect(answer).not_to_contain_text(
+        texts("de").gettext("You are welcome! Ask me anything else any time.")
+    )
+
+
+async def test_after_a_reload_the_buttons_are_back_and_work(phone: Page, web_chat: str) -> None:
+    await start(phone, web_chat, "فارسی")
+    await send(phone, "registration fa question 5")
+    await expect(phone.locator("li.bot.answer")).to_be_visible()
+    await phone.reload()
+    card = phone.locator("li.bot.answer")
+    await expect(card).to_contain_text("registration title fa")
+    related = card.locator(".buttons button").first
+    await expect(related).to_be_visible()
+    await screenshot(phone, "farsi-after-reload")
+    await related.click()  # the related topic: emergency, numbers first
+    await expect(phone.locator("li.bot.emergency").get_by_text(EMERGENCY_FIRST_LINE)).to_be_in_viewport()
+    await expect(phone.locator("li.user", has_text="👋")).to_have_count(0)
+
+
+async def test_a_reload_after_everything_expired_greets_again(
+    phone: Page, web_chat: str, conversation: Conversation
+) -> None:
+    await start(phone, web_chat)
+    await send(phone, "registration de question 5")
+    await expect(phone.locator("li.bot.answer")).to_be_visible()
+    async with conversation.database.session() as session, session.begin():  # the retention period is over
+        await session.execute(delete(Message))
+        await session.execute(delete(OutboxEntry))
+    await phone.reload()
+    await expect(phone.locator("li.bot.language_picker button")).to_have_count(8)
+    await expect(phone.locator("li.bot.language_picker")).to_be_in_viewport()
+
+
+async def test_the_menu_waits_while_a_message_is_on_its_way(phone: Page, web_chat: str) -> None:
+    await start(phone, web_chat)
+    answer_may_come = await hold_answers(phone)
+    menu_button = phone.get_by_role("button", name="Menü")
+    await menu_button.click()
+    await expect(phone.locator("#menu")).to_be_visible()
+    await send(phone, "registration de question 5")
+    await expect(phone.locator("#menu")).to_be_hidden()  # the open menu closed
+    await expect(menu_button).to_be_disabled()
+    answer_may_come.set()
+    await expect(phone.locator("li.bot.answer")).to_be_visible()
+    await expect(menu_button).to_be_enabled()
+    await expect(phone.locator("li.user")).to_have_count(4)  # 👋, Deutsch, the place, the question
+
+
+async def test_a_ukrainian_typing_the_city_is_not_offered_russian_and_reads_one_full_stop(
+    phone: Page, web_chat: str
+) -> None:
+    await start(phone, web_chat, "українська")
+    await send(phone, "Оснабрюк")
+    await expect(phone.locator("li.user", has_text="Оснабрюк")).to_be_visible()
+    await expect(phone.locator("#send")).to_be_enabled()  # answered
+    await send(phone, "registration uk question 5")
+    card = phone.locator("li.bot.answer")
+    await expect(card).to_contain_text("березень 2022 р.;")
+    assert ".." not in await card.inner_text()
+    await expect(phone.locator("li.bot.language_offer")).to_have_count(0)
+    await expect(phone.locator("html")).to_have_attribute("lang", "uk")
+
+
+async def test_kurmanji_typed_on_a_german_phone_is_answered_in_kurmanji(phone: Page, web_chat: str) -> None:
+    await phone.goto(web_chat + "/")
+    await expect(phone.locator("li.bot.language_picker")).to_be_visible()
+    await send(phone, "Ez li ku dikarim kursa almanî ji bo mezinan bibînim?")
+    await expect(phone.locator("html")).to_have_attribute("lang", "ku")
+    await expect(phone.locator("li.bot").last).to_have_attribute("lang", "ku")
+    await expect(phone.locator("#menu-label")).to_have_text(texts("ku").gettext("Menu"))
+
+
+async def test_a_staff_reply_to_someone_who_never_chose_a_language_keeps_their_page(
+    phone: Page, web_chat: str, conversation: Conversation
+) -> None:
+    await phone.set_extra_http_headers({"Accept-Language": "ar"})  # an Arabic phone
+    await phone.goto(web_chat + "/")
+    await expect(phone.locator("li.bot.language_picker")).to_be_visible()
+    await send(phone, "/human")  # no language chosen: the bot answers in the phone's
+    await expect(phone.locator("li.bot.handoff")).to_have_attribute("lang", "ar")
+    staff = await add_staff(conversation.database)
+    async with conversation.database.session() as session, session.begin():
+        [case] = (await session.execute(select(Case))).scalars().all()
+        assert await cases.claim_case(session, case.id, staff)
+        await cases.reply(session, case.id, staff, "Guten Tag, hier ist Frau K. vom Team.")
+    reply = phone.locator("li.bot.staff")
+    await expect(reply).to_have_attribute("lang", "ar", timeout=8000)
+    await expect(phone.locator("html")).to_have_attribute("dir", "rtl")
+    assert await direction(reply) == "ltr"  # German text reads left to right
+    await screenshot(phone, "arabic-staff-reply")

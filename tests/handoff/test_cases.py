@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 
 from bot.content.store import ContentStore
 from bot.conversation.messages import Reply
@@ -117,7 +118,7 @@ async def test_reply_needs_the_claim_and_goes_to_the_outbox_escaped(database: Da
         await cases.reply(session, case.id, anna, text)
     [(channel, reply)] = await outbox(database)
     assert channel == "web"
-    assert reply.kind == "staff" and reply.language == "uk-UA" and not reply.rtl
+    assert reply.kind == "staff" and reply.language == "uk" and not reply.rtl
     # Under a heading in the user's language that says a person wrote it (issue #25, item 10)
     assert reply.text == (
         "💬 <b>Повідомлення від нашої команди</b>\n"
@@ -130,6 +131,23 @@ async def test_reply_needs_the_claim_and_goes_to_the_outbox_escaped(database: Da
             await session.execute(select(CaseEvent).where(CaseEvent.kind == "staff_reply"))
         ).scalar_one()
     assert stored.text == text and stored.author_id == anna.id
+
+
+async def test_a_reply_to_a_person_who_never_chose_a_language_follows_the_case(database: Database) -> None:
+    """The bot answered them in Arabic (their phone's or their message's language) without storing a
+    choice; a staff reply in German must not turn their chat into a German, left-to-right page."""
+    case = await add_case(database, language="ar", channel="web")
+    async with database.session() as session, session.begin():
+        await session.execute(sql_update(User).values(language=None))
+    anna = await add_staff(database)
+    async with database.session() as session, session.begin():
+        assert await cases.claim_case(session, case.id, anna)
+        await cases.reply(session, case.id, anna, "Bitte bringen Sie Ihren Pass mit.")
+        await cases.close_case(session, case.id, anna, "answered")
+    [(_, staff), (_, rating)] = await outbox(database)
+    assert (staff.language, staff.rtl) == ("ar", True)
+    assert (rating.language, rating.rtl) == ("ar", True)
+    assert any("\u0600" <= letter <= "\u06ff" for letter in rating.text)  # asked in Arabic
 
 
 async def test_reply_in_a_right_to_left_language_is_marked_so(database: Database) -> None:

@@ -474,3 +474,17 @@ async def test_direction_overrides_and_invisible_characters_do_not_reach_the_con
     texts = re.findall(r'<div class="text"[^>]*>', case_page)
     assert texts and all('dir="auto"' in tag for tag in texts)
     assert '<td class="preview" dir="auto">' in (await client.get("/staff")).text
+
+
+@pytest.mark.parametrize(("topics", "chosen"), [(("registration",), "registration"), ((), "")])
+async def test_the_canned_answer_list_starts_at_the_cases_topic_or_at_none(
+    client: httpx.AsyncClient, database: Database, topics: tuple[str, ...], chosen: str
+) -> None:
+    await add_staff(database)
+    case = await add_case(database, topics=topics)
+    csrf = await logged_in(client)
+    await client.post(f"/staff/cases/{case.id}/claim", data={"csrf": csrf})
+    page = (await client.get(f"/staff/cases/{case.id}")).text
+    select_list = page[page.index('<select id="canned-topic">') :]
+    select_list = select_list[: select_list.index("</select>")]
+    assert re.findall(r'<option value="([^"]*)" selected>', select_list) == [chosen]

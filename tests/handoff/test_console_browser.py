@@ -50,7 +50,8 @@ async def test_log_in_see_a_new_case_claim_and_reply(page: Page, app: FastAPI, d
         await page.get_by_role("button", name="Fall übernehmen").click()
         await expect(page.locator("#live .status")).to_contain_text("in Bearbeitung – anna")
 
-        # A canned answer, in the user's language, with one click.
+        # A canned answer, in the user's language, with one click: the case's topic comes chosen.
+        await expect(page.get_by_label("Textbaustein")).to_have_value("registration")
         await page.get_by_label("Textbaustein").select_option(label="registration title de")
         await page.get_by_role("button", name="Einfügen").click()
         await expect(page.locator("#reply-text")).to_have_value(
@@ -74,8 +75,27 @@ async def test_log_in_see_a_new_case_claim_and_reply(page: Page, app: FastAPI, d
         entries = (await session.execute(select(OutboxEntry))).scalars().all()
     assert [(e.channel, e.user_id) for e in entries] == [("telegram", case.user_id)]
     reply = Reply.from_json(entries[0].payload)
-    assert reply.kind == "staff" and reply.language == "uk-UA"
+    assert reply.kind == "staff" and reply.language == "uk"  # the person's language, as the chat reads it
     assert (
         reply.text
         == "💬 <b>Повідомлення від нашої команди</b>\nKommen Sie bitte am Montag &lt;vormittags&gt;."
     )
+
+
+async def test_a_case_without_a_topic_offers_no_canned_answer_until_one_is_chosen(
+    page: Page, app: FastAPI, database: Database
+) -> None:
+    await add_staff(database, "anna", languages="de,uk")
+    case = await add_case(database, topics=())
+    async with serve_app(app) as base:
+        await page.goto(f"{base}/staff/login")
+        await page.get_by_label("Benutzername").fill("anna")
+        await page.get_by_label("Passwort").fill(PASSWORD)
+        await page.get_by_role("button", name="Anmelden").click()
+        await page.goto(f"{base}/staff/cases/{case.id}")
+        await page.get_by_role("button", name="Fall übernehmen").click()
+        chooser = page.get_by_label("Textbaustein")
+        await expect(chooser).to_have_value("")  # not the alphabetically first topic
+        await page.get_by_role("button", name="Einfügen").click()
+        await expect(chooser).to_be_focused()
+        await expect(page.locator("#reply-text")).to_have_value("")

@@ -99,3 +99,27 @@ def test_arabic_plurals_have_six_forms() -> None:
     assert len(set(forms.values())) >= 5  # forms 0 and 100 share their wording here
     assert "يومين" in forms[2] and "{days}" not in forms[2]
     assert "{days}" in forms[11]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_date_at_the_end_of_a_sentence_gets_one_full_stop(language: str) -> None:
+    """Ukrainian and Russian dates end in an abbreviation ("2022 р.", "2022 г."): a sentence that
+    ends with one takes no second full stop ("станом на 2022 р.." was seen)."""
+    from datetime import date
+
+    from bot.content.model import PartialDate
+
+    t = texts(language)
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    dates = [
+        t.date(date(2022, 3, 5)),
+        t.partial_date(PartialDate(2022, 3)),
+        t.partial_date(PartialDate(2022)),
+    ]
+    for message in catalog:
+        if isinstance(message.id, str) and "{date}" in message.id:
+            for shown in dates:
+                sentence = t.gettext(message.id).format(date=shown)
+                assert ".." not in sentence, f"{path}: {message.id!r} gives {sentence!r}"

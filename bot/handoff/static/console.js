@@ -28,6 +28,7 @@
   function insertCanned(button) {
     var select = document.getElementById("canned-topic");
     var textarea = document.getElementById("reply-text");
+    if (!select.value) { select.focus(); return; }  // no topic chosen yet: nothing to insert
     var url = button.getAttribute("data-url") + "?topic=" + encodeURIComponent(select.value);
     button.disabled = true;
     fetch(url, { headers: FETCH, credentials: "same-origin", cache: "no-store" })

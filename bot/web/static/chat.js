@@ -161,6 +161,9 @@
     busy = on;
     log.setAttribute("aria-busy", String(on));
     sendButton.disabled = on;
+    // The menu sends a command: it waits like the send button (an open menu closes).
+    menuButton.disabled = on;
+    if (on) openMenu(false);
     typing.hidden = !on;
   }
 
@@ -201,7 +204,7 @@
   menuButton.addEventListener("click", () => openMenu(menu.hidden));
   menu.addEventListener("click", (event) => {
     const item = event.target.closest("button");
-    if (!item) return;
+    if (!item || busy) return;
     openMenu(false);
     send("command", item.dataset.command, item.textContent);
   });
@@ -242,9 +245,14 @@
     if (!response.ok) return;
     const data = await response.json();
     if (data.language) useLanguage(data.language);
+    let shown = 0;
     for (const line of data.messages) {
-      if (line.mine) showMine(line.text);
-      else if (line.reply.kind !== "language_picker") show(line.reply);  // useless without its buttons
+      // A language choice is of no use without its buttons (older than the outbox keeps them), and
+      // not made yet, a new one comes below.
+      const picker = !line.mine && line.reply.kind === "language_picker";
+      if (picker && (!line.reply.buttons.length || !data.language)) continue;
+      if (line.mine) showMine(line.text); else show(line.reply);
+      shown += 1;
     }
     if (data.case_open) {
       const note = document.createElement("li");
@@ -253,7 +261,9 @@
       log.appendChild(note);
     }
     log.scrollTop = log.scrollHeight;
-    if (!data.language) send("command", "/start", "👋");  // reloaded before choosing a language
+    // Reloaded before choosing a language, or everything shown before has expired: not a blank
+    // page, but the greeting and the language choice.
+    if (!data.language || !shown) send("command", "/start", "👋");
   }
 
   log.hidden = form.hidden = false;  // the page comes without them: only this script makes them work
