@@ -52,3 +52,10 @@ class Understanding:
     place: str | None
     source: Source
     crisis: CrisisReading | None = None  # None when the semantic safety net is not loaded
+    # Rasa's (or the matcher's) own ranking, before the semantic view was blended in: the urgent
+    # thresholds were measured on it. Empty when nothing was blended (`ranking` is that reading).
+    ngram_ranking: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def ngram(self) -> tuple[tuple[str, float], ...]:
+        return self.ngram_ranking or self.ranking

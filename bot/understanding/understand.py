@@ -158,7 +158,7 @@ class Understander:
 # How much the n-gram reading (Rasa, or the matcher in degraded mode) counts against the semantic
 # view's (crisis.CrisisNet.rank_intents) when the two are mixed; measured in nlu/README.md ("Issue #23,
 # the semantic topic view").
-NGRAM_WEIGHT: dict[Source, float] = {"rasa": 0.5, "matcher": 0.5}
+NGRAM_WEIGHT: dict[Source, float] = {"rasa": 0.6, "matcher": 0.5}
 
 
 def blend(
@@ -182,7 +182,13 @@ def blend(
     intent, confidence = ranking[0]
     topic = intent if intent in topic_ids else None
     return dataclasses.replace(
-        found, intent=intent, topic=topic, confidence=confidence, ranking=ranking, crisis=crisis_reading
+        found,
+        intent=intent,
+        topic=topic,
+        confidence=confidence,
+        ranking=ranking,
+        crisis=crisis_reading,
+        ngram_ranking=found.ranking,
     )
 
 
