@@ -432,5 +432,8 @@ async def test_a_staff_reply_to_someone_who_never_chose_a_language_keeps_their_p
     reply = phone.locator("li.bot.staff")
     await expect(reply).to_have_attribute("lang", "ar", timeout=8000)
     await expect(phone.locator("html")).to_have_attribute("dir", "rtl")
-    assert await direction(reply) == "ltr"  # German text reads left to right
+    heading, german = reply.locator("div").nth(0), reply.locator("div").nth(1)
+    await expect(german).to_have_text("Guten Tag, hier ist Frau K. vom Team.")
+    assert await direction(heading) == "rtl"  # "a message from our team", in Arabic
+    assert await direction(german) == "ltr"  # German text reads left to right
     await screenshot(phone, "arabic-staff-reply")

@@ -97,7 +97,18 @@
     // Each message takes the direction of its own text: a staff reply in German reads left to
     // right in an Arabic chat (replies in Arabic and Farsi begin with a right-to-left mark).
     item.dir = "auto";
-    render(reply.text, item);
+    if (reply.kind === "staff") {
+      // A team message: the heading in the person's language, then what staff wrote, perhaps in
+      // German. Each line takes its own direction (no tag of these spans a line break).
+      for (const part of reply.text.split("\n")) {
+        const line = document.createElement("div");
+        line.dir = "auto";
+        if (part) render(part, line); else line.appendChild(document.createElement("br"));  // a blank line
+        item.appendChild(line);
+      }
+    } else {
+      render(reply.text, item);
+    }
     const buttons = (reply.buttons || []).flat();
     if (buttons.length) {
       const box = document.createElement("div");
