@@ -321,6 +321,10 @@ def _read_regions(reader: _Reader, path: Path) -> tuple[Region, ...]:
         for member in reader.sequence(path, item, "members"):
             if isinstance(member, LineDict) and (member_name := reader.text(path, member, "name")):
                 members.append(Municipality(member_name, reader.texts(path, member, "spellings")))
+        web = reader.text(path, item, "web", required=False)
+        if web is not None and not web.startswith("https://"):
+            reader.error(path, item.line_of("web"), f"'web' must be an https:// address, not {web!r}")
+            web = None
         if region_id and name:
             regions.append(
                 Region(
@@ -330,6 +334,7 @@ def _read_regions(reader: _Reader, path: Path) -> tuple[Region, ...]:
                     kind=str(item.get("kind", "")),
                     spellings=reader.texts(path, item, "spellings"),
                     members=tuple(members),
+                    web=web,
                 )
             )
     return tuple(regions)

@@ -140,6 +140,7 @@ class Region:
     kind: str
     spellings: tuple[str, ...] = ()
     members: tuple[Municipality, ...] = ()
+    web: str | None = None  # the municipality's own website, where the dossier names it
 
     def names(self) -> tuple[str, ...]:
         """Every way of writing this region, member municipalities included."""
