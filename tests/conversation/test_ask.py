@@ -40,7 +40,11 @@ def test_place_unknown_asks_for_the_place(no_nlu_server: None, capsys: pytest.Ca
     assert result["action"] == "ask_place" and result["topic"] == "registration"
 
 
-def test_a_move_named_is_saved_not_asked(no_nlu_server: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_move_named_is_saved_not_asked(
+    real_content_no_nlu: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The real content: the fixture content's four topics leave the semantic net too little calm
+    # to learn from, and it read this move as a crisis.
     assert main(["ask", "--lang", "de", "--json", "Ich bin nach Ankum umgezogen"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["action"], result["intent"], result["topic"]) == ("ask_place", "change_place", None)
