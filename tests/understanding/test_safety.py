@@ -444,6 +444,26 @@ def test_every_language_has_both_lists() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Mein Mann sperrt mich ein und lässt mich nicht aus dem Haus",
+        "my employer locked me in the room and took my phone",
+        "чоловік забрав паспорт і не випускає мене з дому",
+        "муж запер меня и не выпускает",
+        "زوجي آخد جوازي وما بيخليني اطلع من البيت",
+        "kocam pasaportumu aldı, dışarı çıkmama izin vermiyor",
+        "شوهرم پاسپورتمو گرفته و نمیذاره بیرون برم",
+        "mêrê min pasaport girtiye, nahêle ez derkevim",
+    ],
+)
+def test_someone_held_and_not_let_out_is_violence_in_every_language(text: str) -> None:
+    # Found on the seed-13 split: a Kurmanji woman whose husband "took my passport and phone and does
+    # not let me go out" was read as the new passport topic, with no keyword and a calm semantic net.
+    hit = check(text)
+    assert hit is not None and hit.category == "violence" and hit.strong
+
+
+@pytest.mark.parametrize(
     ("text", "category"),
     [
         ("Mein Kind hat Tabletten geschluckt", "emergency"),
