@@ -41,6 +41,7 @@ def content_dir(tmp_path: Path) -> Path:
     topic = yaml.safe_load(path.read_text("utf-8"))
     advice = "\n".join(f"Advice {n}: who helps, when." for n in range(50))
     for language in LANGUAGES:
+        topic["translations"][language]["short"] = f"<b>{EMERGENCY_FIRST_LINE}</b>\nCall now."
         topic["translations"][language]["answer"] = f"<b>{EMERGENCY_FIRST_LINE}</b>\n{advice}"
     path.write_text(yaml.safe_dump(topic, allow_unicode=True, sort_keys=False), "utf-8")
     # An office with a phone's hours and a long web address, as real cards have them.
@@ -157,7 +158,12 @@ async def test_arabic_reads_right_to_left_and_a_german_staff_reply_left_to_right
     hours = card.locator(".nowrap", has_text="8:00 ص–10:00 ص")
     await expect(hours).to_have_count(2)  # Monday and Tuesday
     assert all([await on_one_line(hours.nth(0)), await on_one_line(hours.nth(1))])
-    # A long address reads left to right and breaks inside itself; the chat never scrolls sideways.
+    # "More" shows the whole card: a long address reads left to right and breaks inside itself; the
+    # chat never scrolls sideways.
+    await card.get_by_role("button", name="➕ " + texts("ar").gettext("More details")).click()
+    card = phone.locator("li.bot.more")
+    await expect(card).to_be_visible()
+    assert await direction(card) == "rtl"
     url = card.locator("a.url")
     await expect(url).to_have_attribute("dir", "ltr")
     assert await phone.locator("#log").evaluate("log => log.scrollWidth <= log.clientWidth")
