@@ -125,7 +125,7 @@ def render_compact_place(t: Texts, place: Place, now: datetime) -> str:
 def _gives_number(text: str, number: str) -> bool:
     """Whether `text` already gives this phone number, however it groups the digits."""
     digits = [ch for ch in number if ch.isdigit()]
-    return re.search(r"(?<!\d)" + r"[ /-]?".join(digits) + r"(?!\d)", text) is not None
+    return re.search(r"(?<!\d)" + r"[\s/-]?".join(digits) + r"(?!\d)", text) is not None
 
 
 def card_place(content: ContentBase, topic: Topic, text: str, region: Region | None) -> Place | None:
@@ -150,6 +150,25 @@ def _fallback_notice(t: Texts, language: str) -> str | None:
     )
 
 
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+_GROUPED_NUMBER = re.compile(r"\+?\d+(?:[ /-]\d+)+")
+NO_BREAK_SPACE = "\u00a0"
+
+
+def _numbers_left_to_right(t: Texts, html: str) -> str:
+    """In right-to-left text a number written in groups ("0800 111 0 111") would be shown with its
+    groups in reverse order, and broken over two lines mixed with the words around it: each is kept
+    left to right and in one piece (tags and their links untouched)."""
+    if not t.rtl:
+        return html
+
+    def whole(number: re.Match[str]) -> str:
+        return t.ltr(number.group(0).replace(" ", NO_BREAK_SPACE))
+
+    parts = _TAG_OR_TEXT.split(html)
+    return "".join(part if part.startswith("<") else _GROUPED_NUMBER.sub(whole, part) for part in parts)
+
+
 def _right_to_left(t: Texts, card: str) -> str:
     if t.rtl:
         # A line that starts with a Latin name or a number would otherwise be laid out left to right.
@@ -166,7 +185,8 @@ def render_short(
     translation = topic.best_translation(t.language)
     parts = [notice] if (notice := _fallback_notice(t, translation.language)) else []
     short = translation.short or translation.answer
-    parts.append(f"<b>{translation.title}</b>\n{short}" if title else short)
+    shown = _numbers_left_to_right(t, short)
+    parts.append(f"<b>{translation.title}</b>\n{shown}" if title else shown)
     if (place := card_place(content, topic, short, region)) is not None:
         parts.append(render_compact_place(t, place, now))
     return _right_to_left(t, "\n\n".join(parts))
@@ -176,9 +196,9 @@ def render_answer(content: ContentBase, topic: Topic, t: Texts, region: Region |
     """The whole card as the user reads it (behind "More")."""
     translation = topic.best_translation(t.language)
     parts = [notice] if (notice := _fallback_notice(t, translation.language)) else []
-    parts.append(f"<b>{translation.title}</b>\n{translation.answer}")
+    parts.append(f"<b>{translation.title}</b>\n{_numbers_left_to_right(t, translation.answer)}")
     if region is not None and (note := translation.regional_note(region.area)):
-        parts.append(note)
+        parts.append(_numbers_left_to_right(t, note))
     places = content.places_for(topic, region)
     if places:
         parts.append("\n\n".join(render_place(t, place, now) for place in places))

@@ -211,3 +211,22 @@ def test_a_phone_staffed_on_several_days_is_listed_with_the_language_own_separat
     assert line.count(between_days) == 1
     if language != "de":
         assert ";" not in line and ", " not in line  # no Latin separator in Arabic script
+
+
+@pytest.mark.parametrize("language", ["ar", "fa", "de"])
+def test_a_number_in_groups_keeps_its_order_in_right_to_left_text(
+    content: ContentBase, language: str
+) -> None:
+    topic = content.topics["emergency"]
+    translation = dataclasses.replace(
+        topic.translations[language],
+        short='TelefonSeelsorge <b>0800 111 0 111</b> <a href="https://example.org/2025/09/29">x</a>',
+    )
+    changed = dataclasses.replace(topic, translations={**topic.translations, language: translation})
+    card = render_short(content, changed, texts(language), None, at(0, 9), title=False)
+    if language == "de":
+        assert "<b>0800 111 0 111</b>" in card
+    else:  # the groups stay left to right ("111 0 111 0800" otherwise); the link is untouched
+        number = "0800 111 0 111".replace(" ", "\u00a0")  # and in one piece, not broken over two lines
+        assert f"<b>{LEFT_TO_RIGHT_ISOLATE}{number}{POP_DIRECTIONAL_ISOLATE}</b>" in card
+    assert '<a href="https://example.org/2025/09/29">' in card

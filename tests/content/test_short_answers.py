@@ -89,6 +89,7 @@ def test_the_emergency_message_starts_with_112_and_110_and_fits_one_phone_screen
             assert re.findall(r"\d+", shown)[:2] == ["112", "110"]
             assert screen_lines(shown) <= SCREEN_LINES, (topic_id, language, screen_lines(shown))
             assert [button.action for row in first.buttons for button in row] == ["more:emergency"]
+            assert "📍" not in shown  # every number is in the message: no place card repeats one
 
 
 def test_markup_does_not_count_towards_the_limit_but_text_does(content_dir: Path) -> None:

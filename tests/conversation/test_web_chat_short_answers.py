@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from bot.content.store import ContentStore
-from bot.conversation.replies import CATEGORY_TITLES
 from bot.i18n import texts
 from bot.settings import PROJECT_ROOT
 from tests.support.browser import browser_context, fresh_profile, launch_chromium, page  # noqa: F401
@@ -33,26 +31,25 @@ async def phone(page: Page) -> Page:  # noqa: F811
     return page
 
 
-async def open_topic(phone: Page, web_chat: str, content_dir: Path, language: str, topic_id: str) -> None:
-    """A new user chooses the language and the city, then the topic from the menu."""
-    t = texts(language)
-    content = ContentStore(content_dir).current
-    topic = content.topics[topic_id]
+async def ask(phone: Page, web_chat: str, language: str, question: str) -> None:
+    """A new user chooses the language and the city, then writes the question."""
     await phone.goto(web_chat + "/")
-    await phone.get_by_role("button", name=t.native_name()).click()
+    await phone.get_by_role("button", name=texts(language).native_name()).click()
     await phone.locator("li.bot.place_question button").first.click()
     await expect(phone.locator("li.bot.place_saved")).to_be_visible()
-    await phone.fill("#text", "/menu")
+    await phone.fill("#text", question)
     await phone.keyboard.press("Enter")
-    await phone.get_by_role("button", name=t.gettext(CATEGORY_TITLES[topic.category])).click()
-    await phone.get_by_role("button", name=topic.translations[language].title).click()
 
 
-@pytest.mark.parametrize(("language", "violence"), [("de", "Polizei 110"), ("ar", "الشرطة 110")])
+@pytest.mark.parametrize(
+    ("language", "question", "violence"),
+    [("de", "mein mann schlägt mich", "Polizei 110"), ("ar", "زوجي بيضربني", "الشرطة 110")],
+)
 async def test_the_emergency_message_fits_one_phone_screen(
-    phone: Page, web_chat: str, content_dir: Path, language: str, violence: str
+    phone: Page, web_chat: str, language: str, question: str, violence: str
 ) -> None:
-    await open_topic(phone, web_chat, content_dir, language, "violence_protection")
+    await ask(phone, web_chat, language, question)
+    await expect(phone.locator("li.bot.handoff")).to_be_visible()  # the last reply: the team is told
     messages = phone.locator("li.bot.emergency")
     await expect(messages).to_have_count(2)  # the numbers, then help against violence
     await expect(messages.nth(1)).to_contain_text(violence)
@@ -67,10 +64,8 @@ async def test_the_emergency_message_fits_one_phone_screen(
     print(f"emergency message height {language}: {first_box['height']:.0f} px of {log_box['height']:.0f} px")
 
 
-async def test_more_shows_the_whole_answer_under_the_short_one(
-    phone: Page, web_chat: str, content_dir: Path
-) -> None:
-    await open_topic(phone, web_chat, content_dir, "de", "registration")
+async def test_more_shows_the_whole_answer_under_the_short_one(phone: Page, web_chat: str) -> None:
+    await ask(phone, web_chat, "de", "wo muss ich mich anmelden")
     short = phone.locator("li.bot.answer")
     await expect(short).to_contain_text("Wohnungsgeberbestätigung")
     await expect(short).not_to_contain_text("Familienbuch")  # a detail of the whole answer
