@@ -54,6 +54,7 @@ def fixture_topic(topic: str) -> dict[str, object]:
                 "source_version": 2,
                 "machine": language != "de",
                 "title": f"{topic} title {language}",
+                "short": f"{topic} short in {language}.",
                 "answer": f"<b>{topic}</b> answer in {language}.",
                 "for_stadt": f"city note {language}",
                 "for_landkreis": f"district note {language}",

@@ -10,6 +10,7 @@ import re
 import string
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
@@ -46,6 +47,9 @@ from bot.content.model import (
 from bot.office_hours import WEEKDAYS, HoursError, WeeklyHours
 
 ANSWER_LIMIT = 2000  # characters; the rendered card adds places and the source line, Telegram allows 4096
+# Visible characters (tags not counted) of the short answer a phone user reads first: with the title
+# and a compact place card it stays within one 390x844 phone screen in every language.
+SHORT_LIMIT = 450
 MIN_EXAMPLES = 12
 REVIEW_AFTER = timedelta(days=365)
 
@@ -291,6 +295,14 @@ class _TagChecker(HTMLParser):
             self.open.pop()
 
 
+def visible_length(text: str) -> int:
+    """Characters a reader sees: tags do not count, an entity counts as one."""
+    return len(unescape(_ANY_TAG.sub("", text)))
+
+
+_ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
 def html_problems(text: str) -> list[str]:
     checker = _TagChecker()
     checker.feed(text)
@@ -499,6 +511,23 @@ def _read_translation(
             )
         for problem in html_problems(answer):
             reader.error(path, data.line_of("answer"), f"{language}: {problem}")
+    short = reader.text(path, data, "short", required=False)
+    if short is None:
+        reader.error(
+            path,
+            data.line_of("short"),
+            f"{language}: 'short' is missing (what a phone user reads first, at most {SHORT_LIMIT} "
+            "characters; see content/README.md)",
+        )
+    else:
+        if (length := visible_length(short)) > SHORT_LIMIT:
+            reader.error(
+                path,
+                data.line_of("short"),
+                f"{language}: short has {length} visible characters (limit {SHORT_LIMIT})",
+            )
+        for problem in html_problems(short):
+            reader.error(path, data.line_of("short"), f"{language}: {problem}")
     notes = {}
     for key in ("for_stadt", "for_landkreis"):
         notes[key] = reader.text(path, data, key, required=False)
@@ -512,7 +541,7 @@ def _read_translation(
             data.line_of("examples"),
             f"{language}: {len(texts)} example questions, at least {MIN_EXAMPLES} needed",
         )
-    if not (title and answer):
+    if not (title and answer and short):
         return None
     return Translation(
         language=language,
@@ -523,6 +552,7 @@ def _read_translation(
         examples=tuple(texts),
         for_stadt=notes["for_stadt"],
         for_landkreis=notes["for_landkreis"],
+        short=short,
     )
 
 

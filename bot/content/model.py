@@ -160,6 +160,8 @@ class Translation:
     examples: tuple[str, ...]
     for_stadt: str | None = None
     for_landkreis: str | None = None
+    # What a phone user reads first (the answer is behind "More"); the loader requires it.
+    short: str = ""
 
     def regional_note(self, area: Area) -> str | None:
         return self.for_stadt if area == "stadt" else self.for_landkreis

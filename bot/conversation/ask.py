@@ -1,9 +1,10 @@
 """`wegweiser ask`: one question (or one JSON line each) in, the bot's decision and reply out.
 
 An exact contract, used by evaluation outside the test suite: each result is
-{"topic", "intent", "confidence", "language", "action", "text"}, where `text` is the reply exactly
-as the user would read it. Nothing is stored. The NLU server at RASA_URL is used; when none
-answers, the in-process matcher answers and stderr says so once.
+{"topic", "intent", "confidence", "language", "action", "text", "more"}, where `text` is the reply
+exactly as the user reads it first and `more` what its "More" button shows (null when it has none).
+Nothing is stored. The NLU server at RASA_URL is used; when none answers, the in-process matcher
+answers and stderr says so once.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class Asker:
                 "language": language,
                 "action": "too_long",
                 "text": say.too_long(texts(language), MAX_TEXT).plain_text,
+                "more": None,
             }
         language = self.language_of(text, lang)
         understanding = await self.understander.understand(text, language=language)
@@ -94,6 +96,7 @@ class Asker:
         now = datetime.now(UTC).astimezone(LOCAL_TIME)
         t = texts(language)
         shown = say.for_decision(decision, self.content, t, region, now, self.staff_hours)
+        behind = say.more_behind(shown, self.content, t, region, now)
         return {
             "topic": decision.topic,
             "intent": decision.intent,
@@ -101,6 +104,7 @@ class Asker:
             "language": language,
             "action": decision.action,
             "text": "\n\n".join(reply.plain_text for reply in shown),
+            "more": "\n\n".join(reply.plain_text for reply in behind) if behind else None,
         }
 
     def _note_degraded(self) -> None:

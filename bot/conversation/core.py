@@ -313,6 +313,9 @@ class Conversation:
             await self._set_place(turn, region)
         elif name == "topic" and argument in content.topics:
             await self._answer_topic(turn, content.topics[argument])
+        elif name == say.MORE and argument in content.topics:
+            turn.topic = argument
+            turn.say(say.more(content, content.topics[argument], t, self._region(user), turn.now))
         elif name == "menu":
             turn.say(say.categories(content, t))
         elif name == "cat" and (shown := _category_page(argument, content)) is not None:
@@ -493,7 +496,7 @@ class Conversation:
                     direction="out",
                     text=sent.text,
                     language=sent.language,
-                    topic=turn.topic if sent.kind in ("answer", "emergency") else None,
+                    topic=turn.topic if sent.kind in ("answer", "emergency", "more") else None,
                     action=sent.kind[:16],
                 )
             )

@@ -11,7 +11,7 @@ from datetime import datetime
 from html import escape
 
 from bot.content.model import LANGUAGES, ContentBase, Region, Topic
-from bot.content.render import render_answer
+from bot.content.render import render_answer, render_short
 from bot.conversation.messages import Button, Reply
 from bot.i18n import N_, RIGHT_TO_LEFT_MARK, Texts, texts
 from bot.office_hours import WeeklyHours
@@ -19,6 +19,7 @@ from bot.understanding.policy import Decision
 
 TOPICS_PER_PAGE = 6
 EMERGENCY_TOPIC = "emergency"
+MORE = "more"  # the button action "more:<topic id>" shows the whole answer
 
 CATEGORY_TITLES = {
     # Translators: a menu category: arriving, registering, residence papers
@@ -161,24 +162,59 @@ def offer_language(detected: str) -> Reply:
 # --- answers ------------------------------------------------------------------------------------
 
 
+def _legal_note(t: Texts, topic: Topic) -> str:
+    if topic.care != "legal":
+        return ""
+    return "\n\n⚖️ " + t.gettext(
+        "This is general information, not legal advice. For your own case, talk to a counselling service "
+        "or to a person here."
+    )
+
+
+def more_button(t: Texts, topic: Topic) -> Button:
+    # Translators: button under a short answer; it shows the whole answer with every place and source
+    return Button("➕ " + t.gettext("More details"), f"{MORE}:{topic.id}")
+
+
 def answer(content: ContentBase, topic: Topic, t: Texts, region: Region | None, now: datetime) -> list[Reply]:
-    card = render_answer(content, topic, t, region, now)
-    if topic.care == "legal":
-        card += "\n\n⚖️ " + t.gettext(
-            "This is general information, not legal advice. For your own case, talk to a counselling service "
-            "or to a person here."
-        )
-    buttons = topic_buttons(content, [r for r in topic.related if r in content.topics][:3], t)
-    buttons.append(
+    """The short answer with the place for the user's region; the details behind "More"."""
+    card = render_short(content, topic, t, region, now) + _legal_note(t, topic)
+    buttons = [[more_button(t, topic)]]
+    buttons += topic_buttons(content, [r for r in topic.related if r in content.topics][:3], t)
+    buttons += _answer_end_buttons(t, topic)
+    return [reply(t, card, buttons, kind="answer")]
+
+
+def _answer_end_buttons(t: Texts, topic: Topic) -> list[list[Button]]:
+    return [
         [
             # Translators: feedback button under an answer
             Button("👍 " + t.gettext("Helpful"), f"fb:1:{topic.id}"),
             # Translators: feedback button under an answer
             Button("👎 " + t.gettext("Not helpful"), f"fb:0:{topic.id}"),
-        ]
-    )
-    buttons.append([Button("🙋 " + t.gettext("Talk to a person"), "human")])
-    return [reply(t, card, buttons, kind="answer")]
+        ],
+        [Button("🙋 " + t.gettext("Talk to a person"), "human")],
+    ]
+
+
+def more(content: ContentBase, topic: Topic, t: Texts, region: Region | None, now: datetime) -> Reply:
+    """What "More" shows: the whole answer, the regional note, every place, the sources."""
+    card = render_answer(content, topic, t, region, now) + _legal_note(t, topic)
+    return reply(t, card, _answer_end_buttons(t, topic), kind="more")
+
+
+def more_behind(
+    shown: Sequence[Reply], content: ContentBase, t: Texts, region: Region | None, now: datetime
+) -> list[Reply]:
+    """What the "More" buttons among these replies show, in order (for `wegweiser ask`)."""
+    found = []
+    for shown_reply in shown:
+        for row in shown_reply.buttons:
+            for button in row:
+                name, _, topic_id = button.action.partition(":")
+                if name == MORE and topic_id in content.topics:
+                    found.append(more(content, content.topics[topic_id], t, region, now))
+    return found
 
 
 def emergency(
@@ -189,15 +225,17 @@ def emergency(
     now: datetime,
     alternatives: Sequence[str] = (),
 ) -> list[Reply]:
-    """The emergency numbers first, then (for violence) the protection topic, then the topics the
-    message may be about instead (`alternatives`, when the reading was unsure)."""
+    """The emergency numbers first (a message that fits one phone screen), then (for violence) the
+    protection topic with its title, each with its details behind "More", then the topics the message may be about
+    instead (`alternatives`, when the reading was unsure)."""
     replies = []
     shown = [EMERGENCY_TOPIC] if EMERGENCY_TOPIC in content.topics else []
     if topic_id and topic_id in content.topics and topic_id not in shown:
         shown.append(topic_id)
     for topic_id_shown in shown:
-        card = render_answer(content, content.topics[topic_id_shown], t, region, now)
-        replies.append(reply(t, card, kind="emergency"))
+        topic = content.topics[topic_id_shown]
+        card = render_short(content, topic, t, region, now, title=topic.id != EMERGENCY_TOPIC)
+        replies.append(reply(t, card, [[more_button(t, topic)]], kind="emergency"))
     if not replies:  # a content base without the emergency topic still gives the numbers
         replies.append(reply(t, "🚨 112 · 110", kind="emergency"))
     if buttons := topic_buttons(content, alternatives, t):

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.model import ContentBase
 from bot.content.phrasebook import RenderedPhrase, SlotError, parse_slots, render_phrase
-from bot.content.render import render_answer
+from bot.content.render import render_short
 from bot.conversation import replies as say
 from bot.conversation.messages import MAX_TEXT, Button, Reply, plain_text
 from bot.conversation.outbox import enqueue
@@ -635,11 +635,12 @@ async def close_case(
 
 
 def canned_answer(content: ContentBase, topic_id: str, case: Case, *, now: datetime | None = None) -> str:
-    """A content topic as the user would get it from the bot, in their language, as plain text."""
+    """A topic's short answer with the place for the user's region, as the bot's first message shows
+    it, in their language, as plain text (the whole topic with its source links is too long to send)."""
     topic = content.topics.get(topic_id)
     if topic is None:
         raise CaseError("Dieses Thema gibt es nicht (mehr).")
     language = normalize_language(case.language) or "de"
     region = content.region(case.region) if case.region else None
-    card = render_answer(content, topic, texts(language), region, now or datetime.now(LOCAL_TIME))
+    card = render_short(content, topic, texts(language), region, now or datetime.now(LOCAL_TIME))
     return plain_text(card).replace(RIGHT_TO_LEFT_MARK, "")

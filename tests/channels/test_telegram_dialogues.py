@@ -34,6 +34,7 @@ async def test_a_whole_conversation_in_each_language(
     assert city is not None
     now = TUESDAY_MORNING.astimezone(LOCAL_TIME)
     [card] = say.answer(content, content.topics["registration"], t, city, now)
+    more = say.more(content, content.topics["registration"], t, city, now)
 
     def hinted_language_first(message: SentMessage) -> bool:
         return message.labels[0] == t.native_name()
@@ -45,7 +46,9 @@ async def test_a_whole_conversation_in_each_language(
             ("/start", [(say.language_picker(language), hinted_language_first)]),
             (Press(t.native_name()), [say.welcome(t, 90), say.place_question(t, content)]),
             (Press("Stadt Osnabrück"), [say.place_saved(t, city)]),
-            (f"registration {language} question 4", [(card, f"registration answer in {language}.")]),
+            # The short answer first; its "More" button (callback data more:<topic>) shows the rest.
+            (f"registration {language} question 4", [(card, f"registration short in {language}.")]),
+            (Press("➕ " + t.gettext("More details")), [(more, f"registration answer in {language}.")]),
             (Press(data="fb:1:registration"), [say.feedback_thanks(t)]),
             (Media("voice"), [say.unsupported("voice", t)]),
             ("/help", [say.help_text(t)]),
@@ -114,6 +117,15 @@ async def test_callback_queries_are_answered_and_stale_buttons_explained(bot_api
     assert stale.text == say.stale_button(t).plain_text
     answered = await bot_api.wait_for_call("answerCallbackQuery")
     assert answered[0].params["callback_query_id"] == press["callback_query"]["id"]
+
+
+async def test_a_more_button_for_a_topic_that_does_not_exist_is_a_stale_button(bot_api: BotApiServer) -> None:
+    bot_api.send_text(3006, "/start", language_code="de")
+    [picker] = await bot_api.replies(3006, 1)
+    for tampered in ("more:no_such_topic", "more:", "more:registration:x"):
+        bot_api.press_data(3006, tampered, message=picker, language_code="de")
+        [stale] = await bot_api.replies(3006, 1)
+        assert stale.text == say.stale_button(texts("de")).plain_text
 
 
 async def test_messages_from_other_bots_are_ignored(bot_api: BotApiServer) -> None:

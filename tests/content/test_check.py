@@ -59,6 +59,15 @@ def test_fixture_content_is_valid(content_dir: Path) -> None:
         ("places/office_city.yaml", "08:00-12:00", "8 to 12", "unparsable opening hours"),
         ("places/office_city.yaml", "14:00-18:00", "18:00-14:00", "unparsable opening hours"),
         ("topics/emergency.yaml", "<b>emergency</b> answer in de.", "x" * 2100, "de: answer has 2"),
+        # the short answer a phone user reads first: required, at most 450 visible characters
+        ("topics/registration.yaml", "    short: registration short in uk.\n", "", "uk: 'short' is missing"),
+        (
+            "topics/emergency.yaml",
+            "emergency short in fa.",
+            "x" * 451,
+            "fa: short has 451 visible characters",
+        ),
+        ("topics/emergency.yaml", "emergency short in ar.", "<i>ok</b>", "ar: closing </b> does not match"),
         (
             "topics/emergency.yaml",
             "<b>emergency</b> answer in tr",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from babel.dates import format_date, format_time, get_day_names
 
 from bot.content.loader import load
 from bot.content.model import LANGUAGES, ContentBase
-from bot.content.render import render_answer
+from bot.content.render import render_answer, render_compact_place, render_short
 from bot.i18n import (
     FIRST_STRONG_ISOLATE,
     LEFT_TO_RIGHT_ISOLATE,
@@ -19,6 +20,7 @@ from bot.i18n import (
     RIGHT_TO_LEFT_MARK,
     texts,
 )
+from bot.office_hours import WeeklyHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 11, 23)
@@ -169,3 +171,62 @@ def test_real_content_renders_in_every_language_within_telegram_limits() -> None
             for language in LANGUAGES:
                 card = render_answer(content, topic, texts(language), region, at(2, 10))
                 assert len(card) < 4096, (topic.id, language, len(card))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_short_card_is_the_short_answer_and_the_place_for_the_region(
+    content: ContentBase, language: str
+) -> None:
+    t = texts(language)
+    card = render_short(
+        content, content.topics["registration"], t, content.region("stadt_osnabrueck"), at(0, 9)
+    )
+    assert f"registration title {language}" in card and f"registration short in {language}." in card
+    assert "City Office" in card and "0541 323-0" in card and t.gettext("Open now.") in card
+    # The details are behind "More": no long answer, regional note, address or source link.
+    assert "answer in" not in card and "city note" not in card
+    assert "Marktplatz" not in card and "example.org/source" not in card
+
+
+def test_the_short_card_in_the_district_says_appointment_only_with_the_booking_link(
+    content: ContentBase,
+) -> None:
+    t = texts("de")
+    card = render_short(
+        content, content.topics["registration"], t, content.region("sg_bersenbrueck"), at(0, 9)
+    )
+    assert "District Office" in card and "City Office" not in card
+    assert t.gettext("Appointment only.") in card and 'href="https://example.org/book"' in card
+
+
+@pytest.mark.parametrize(("language", "between_days"), [("fa", "؛ "), ("ar", "؛ "), ("de", "; ")])
+def test_a_phone_staffed_on_several_days_is_listed_with_the_language_own_separator(
+    content: ContentBase, language: str, between_days: str
+) -> None:
+    office = content.places["office_city"]
+    staffed = WeeklyHours.from_mapping({"mon": ["08:00-10:00", "14:00-16:00"], "thu": ["14:00-18:00"]})
+    phone = dataclasses.replace(office.phones[0], hours=staffed)
+    card = render_compact_place(texts(language), dataclasses.replace(office, phones=(phone,)), at(0, 9))
+    line = next(line for line in card.split("\n") if "0541 323-0" in line)
+    assert line.count(between_days) == 1
+    if language != "de":
+        assert ";" not in line and ", " not in line  # no Latin separator in Arabic script
+
+
+@pytest.mark.parametrize("language", ["ar", "fa", "de"])
+def test_a_number_in_groups_keeps_its_order_in_right_to_left_text(
+    content: ContentBase, language: str
+) -> None:
+    topic = content.topics["emergency"]
+    translation = dataclasses.replace(
+        topic.translations[language],
+        short='TelefonSeelsorge <b>0800 111 0 111</b> <a href="https://example.org/2025/09/29">x</a>',
+    )
+    changed = dataclasses.replace(topic, translations={**topic.translations, language: translation})
+    card = render_short(content, changed, texts(language), None, at(0, 9), title=False)
+    if language == "de":
+        assert "<b>0800 111 0 111</b>" in card
+    else:  # the groups stay left to right ("111 0 111 0800" otherwise); the link is untouched
+        number = "0800 111 0 111".replace(" ", "\u00a0")  # and in one piece, not broken over two lines
+        assert f"<b>{LEFT_TO_RIGHT_ISOLATE}{number}{POP_DIRECTIONAL_ISOLATE}</b>" in card
+    assert '<a href="https://example.org/2025/09/29">' in card

@@ -11,7 +11,7 @@ from bot.cli import main
 from bot.i18n import texts
 from bot.settings import PROJECT_ROOT
 
-RESULT_KEYS = {"topic", "intent", "confidence", "language", "action", "text"}
+RESULT_KEYS = {"topic", "intent", "confidence", "language", "action", "text", "more"}
 
 
 def test_one_question_as_json(no_nlu_server: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -29,8 +29,12 @@ def test_one_question_as_json(no_nlu_server: None, capsys: pytest.CaptureFixture
         "en",
     )
     assert 0 <= result["confidence"] <= 1
-    assert "registration title en" in result["text"] and "City Office" in result["text"]
-    assert "<b>" not in result["text"]  # as the user reads it, not the markup
+    # `text` is what the user reads first: the short answer and the place; `more` what "More" shows.
+    assert "registration short in en." in result["text"] and "City Office" in result["text"]
+    assert "registration answer in en." not in result["text"]
+    assert result["more"].startswith("registration title en\nregistration answer in en.")
+    assert "city note en" in result["more"] and "Marktplatz 1" in result["more"]
+    assert "<b>" not in result["text"] + result["more"]  # as the user reads it, not the markup
     assert err.count("degraded mode") == 1
 
 
@@ -38,6 +42,7 @@ def test_place_unknown_asks_for_the_place(no_nlu_server: None, capsys: pytest.Ca
     assert main(["ask", "--lang", "de", "--json", "registration de question 5"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["action"] == "ask_place" and result["topic"] == "registration"
+    assert result["more"] is None  # no "More" button under a question
 
 
 def test_a_move_named_is_saved_not_asked(
@@ -61,6 +66,7 @@ def test_emergency_comes_with_the_numbers(no_nlu_server: None, capsys: pytest.Ca
     )
     assert told_team != "I have also told our team. A person will contact you here as soon as possible."
     assert result["text"].index("112") < result["text"].index(told_team)
+    assert "emergency answer in de." in result["more"]
 
 
 def test_jsonl_keeps_order_reports_bad_lines_and_notes_degraded_mode_once(
@@ -125,6 +131,7 @@ def test_a_question_too_long_for_the_bot_gets_the_bots_answer_without_being_unde
         "language": "de",
         "action": "too_long",
         "text": too_long.format(limit=4096),
+        "more": None,
     }
 
 
@@ -167,7 +174,7 @@ def test_a_wedding_question_gets_the_wedding_answer_not_the_birth_one(
     result = json.loads(capsys.readouterr().out)
     assert (result["topic"], result["action"]) == ("marriage", "answer")
     # The Standesamt's wedding-date lines are from about 2021: shown, each with its date.
-    phone_line = next(line for line in result["text"].splitlines() if "0541 323-4937" in line)
+    phone_line = next(line for line in result["more"].splitlines() if "0541 323-4937" in line)
     assert "2021" in phone_line
 
 
@@ -178,8 +185,8 @@ def test_in_the_landkreis_the_wedding_answer_says_what_it_does_not_know(
     assert main(["ask", "--lang", "de", "--place", "melle", "--json", question]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["topic"], result["action"]) == ("marriage", "answer")
-    assert "keine geprüften Angaben" in result["text"] and "Migrationszentrum" in result["text"]
-    assert "0541 323-4937" not in result["text"]  # the city's lines do not serve Melle
+    assert "keine geprüften Angaben" in result["more"] and "Migrationszentrum" in result["more"]
+    assert "0541 323-4937" not in result["text"] + result["more"]  # the city's lines do not serve Melle
 
 
 def test_a_birth_question_at_the_standesamt_still_gets_the_birth_answer(
@@ -189,7 +196,7 @@ def test_a_birth_question_at_the_standesamt_still_gets_the_birth_answer(
     assert main(["ask", "--lang", "de", "--json", question]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["topic"], result["action"]) == ("birth_registration", "answer")
-    assert "0541 323-4937" not in result["text"]  # the wedding-date lines are not the birth office's
+    assert "0541 323-4937" not in result["text"] + result["more"]  # not the birth office's lines
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,21 @@ def test_bytes_that_are_not_utf8_do_not_end_the_chat(
     typed(monkeypatch, b"hallo \xff\xfe\nemergency de question 1\n")
     assert main(["chat", "--user", "tester"]) == 0
     out = capsys.readouterr().out
-    assert "emergency answer in" in out  # the question after the bad bytes was still answered
+    assert "emergency short in" in out  # the question after the bad bytes was still answered
+
+
+def test_more_is_a_numbered_button_that_shows_the_whole_answer(
+    terminal: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # English (button 1), Stadt Osnabrück (button 1), a question, then the first button under the
+    # answer: "More details".
+    typed(monkeypatch, b"1\n1\nregistration en question 2\n1\n")
+    assert main(["chat", "--user", "tester"]) == 0
+    out = capsys.readouterr().out
+    short = out.index("registration short in en.")
+    more = out.index("[1] ➕ More details", short)
+    whole = out.index("registration title en\nregistration answer in en.", more)
+    assert "city note en" in out[whole:] and "registration answer in en." not in out[:more]
 
 
 def test_a_user_name_that_is_not_utf8_is_one_line_and_exit_2(

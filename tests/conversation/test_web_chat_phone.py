@@ -44,6 +44,7 @@ def content_dir(tmp_path: Path) -> Path:
     topic = yaml.safe_load(path.read_text("utf-8"))
     advice = "\n".join(f"Advice {n}: who helps, when." for n in range(50))
     for language in LANGUAGES:
+        topic["translations"][language]["short"] = f"<b>{EMERGENCY_FIRST_LINE}</b>\nCall now."
         topic["translations"][language]["answer"] = f"<b>{EMERGENCY_FIRST_LINE}</b>\n{advice}"
     path.write_text(yaml.safe_dump(topic, allow_unicode=True, sort_keys=False), "utf-8")
     # An office with a phone's hours and a long web address, as real cards have them.
@@ -106,16 +107,19 @@ async def hold_answers(phone: Page) -> asyncio.Event:
     return answer_may_come
 
 
-async def test_a_long_emergency_answer_is_read_from_its_first_line(phone: Page, web_chat: str) -> None:
+async def test_an_emergency_answer_is_read_from_its_first_line(phone: Page, web_chat: str) -> None:
     await start(phone, web_chat)
     await send(phone, "Mein Mann schlägt mich und ich habe Angst")
     await expect(phone.locator("li.bot.handoff")).to_be_visible()  # the last reply of the answer
     numbers = phone.locator("li.bot.emergency").first
-    # The first new message starts at the top of the chat, with the emergency numbers in view.
+    # The first new message is in view from its first line (at the top of the chat when the replies
+    # are longer than the screen), with the emergency numbers; the long advice is behind "More".
     log_box, first_box = await phone.locator("#log").bounding_box(), await numbers.bounding_box()
     assert log_box and first_box
-    assert log_box["y"] <= first_box["y"] <= log_box["y"] + 40
+    assert log_box["y"] <= first_box["y"]
+    assert first_box["y"] + first_box["height"] <= log_box["y"] + log_box["height"]
     await expect(numbers.get_by_text(EMERGENCY_FIRST_LINE)).to_be_in_viewport()
+    await expect(numbers).not_to_contain_text("Advice 1:")
 
 
 async def test_while_the_bot_thinks_the_page_says_so_and_sends_nothing_more(
@@ -171,7 +175,12 @@ async def test_arabic_reads_right_to_left_and_a_german_staff_reply_left_to_right
     hours = card.locator(".nowrap", has_text="8:00 ص–10:00 ص")
     await expect(hours).to_have_count(2)  # Monday and Tuesday
     assert all([await on_one_line(hours.nth(0)), await on_one_line(hours.nth(1))])
-    # A long address reads left to right and breaks inside itself; the chat never scrolls sideways.
+    # "More" shows the whole card: a long address reads left to right and breaks inside itself; the
+    # chat never scrolls sideways.
+    await card.get_by_role("button", name="➕ " + texts("ar").gettext("More details")).click()
+    card = phone.locator("li.bot.more")
+    await expect(card).to_be_visible()
+    assert await direction(card) == "rtl"
     url = card.locator("a.url")
     await expect(url).to_have_attribute("dir", "ltr")
     assert await phone.locator("#log").evaluate("log => log.scrollWidth <= log.clientWidth")

@@ -223,8 +223,10 @@ async def test_canned_answer_is_the_topic_in_the_user_language_as_plain_text(
     content = ContentStore(content_dir).current  # type: ignore[arg-type]
     case = await add_case(database, language="uk-UA", region="stadt_osnabrueck")
     text = cases.canned_answer(content, "registration", case)
-    assert text.startswith("registration title uk\nregistration answer in uk.")
-    assert "city note uk" in text and "City Office" in text
+    # The short answer with the place for the user's region, as the bot's first message has it.
+    assert text.startswith("registration title uk\nregistration short in uk.")
+    assert "City Office" in text and "0541 323-0" in text
+    assert "registration answer in uk." not in text and "example.org/source" not in text
     assert "<" not in text
     with pytest.raises(CaseError):
         cases.canned_answer(content, "no-such-topic", case)

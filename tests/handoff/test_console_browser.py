@@ -55,7 +55,7 @@ async def test_log_in_see_a_new_case_claim_and_reply(page: Page, app: FastAPI, d
         await page.get_by_label("Textbaustein").select_option(label="registration title de")
         await page.get_by_role("button", name="Einfügen").click()
         await expect(page.locator("#reply-text")).to_have_value(
-            re.compile(r"^registration title uk\nregistration answer in uk\.")
+            re.compile(r"^registration title uk\nregistration short in uk\.")
         )
         await page.locator("#reply-text").fill("Kommen Sie bitte am Montag <vormittags>.")
         await page.get_by_role("button", name="Antwort senden").click()
