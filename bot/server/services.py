@@ -10,6 +10,8 @@ from bot.office_hours import parse_office_hours
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.translation.client import Translator
+from bot.understanding.service import NluProject
+from bot.understanding.training import all_examples
 from bot.understanding.understand import Understander, crisis_detector
 
 
@@ -27,11 +29,15 @@ class Services:
         """`use_rasa` False: understanding from the in-process matcher only (e.g. `--no-nlu`)."""
         database = Database(settings.database_url)
         content = ContentStore(settings.content_dir)
-        crisis = crisis_detector(content.current)
+        conversation_file = NluProject.default().conversation_file
+        examples = all_examples(content.current, conversation_file)  # gathered once for both
+        crisis = crisis_detector(content.current, conversation_file, examples=examples)
         understander = Understander.build(
             content.current,
             rasa_url=(rasa_url or str(settings.rasa_url)) if use_rasa else None,
+            conversation_file=conversation_file,
             crisis=crisis,
+            examples=examples,
         )
         conversation = Conversation(
             database=database,

@@ -79,26 +79,30 @@ class Matcher:
         self.intent_of: list[str] = [example.intent for example in examples]
         self.intents = sorted(set(self.intent_of))
         # Plain loops with local names: this runs over every n-gram of every example at each
-        # content reload, and must stay well under a second.
+        # content reload, and must stay well under a second. One intent at a time, so that only one
+        # centroid is being summed at once: all of them together (some 57,000 n-grams for each of
+        # about 65 intents) were a transient peak of ~70 MB that stayed in the process for good.
         self.example_index: dict[str, tuple[array[int], array[float]]] = {}
-        centroids: dict[str, dict[str, float]] = {intent: defaultdict(float) for intent in self.intents}
-        for number, example in enumerate(examples):
-            centroid = centroids[self.intent_of[number]]
-            for gram, weight in self._vector(features(example.plain_text)).items():
-                centroid[gram] += weight
-                if gram in common:
-                    continue
-                postings = self.example_index.get(gram)
-                if postings is None:
-                    postings = self.example_index[gram] = (array("i"), array("d"))
-                postings[0].append(number)
-                postings[1].append(weight)
         # Per n-gram, the intents (as indexes into self.intents) whose centroid has it, and its
         # weight there: typed arrays like the example postings, a third of the memory of a list of
         # (intent, weight) tuples (~217,000 pairs for the content base).
         self.centroid_index: dict[str, tuple[array[int], array[float]]] = {}
+        numbers_of: dict[str, list[int]] = defaultdict(list)
+        for number, intent in enumerate(self.intent_of):
+            numbers_of[intent].append(number)
         for intent_number, intent in enumerate(self.intents):
-            for gram, weight in _unit(centroids[intent]).items():
+            centroid: dict[str, float] = defaultdict(float)
+            for number in numbers_of[intent]:
+                for gram, weight in self._vector(features(examples[number].plain_text)).items():
+                    centroid[gram] += weight
+                    if gram in common:
+                        continue
+                    postings = self.example_index.get(gram)
+                    if postings is None:
+                        postings = self.example_index[gram] = (array("i"), array("d"))
+                    postings[0].append(number)
+                    postings[1].append(weight)
+            for gram, weight in _unit(centroid).items():
                 postings = self.centroid_index.get(gram)
                 if postings is None:
                     postings = self.centroid_index[gram] = (array("i"), array("d"))
