@@ -176,6 +176,16 @@ def _right_to_left(t: Texts, card: str) -> str:
     return card
 
 
+def _municipality_line(t: Texts, topic: Topic, region: Region | None) -> str | None:
+    """For a topic whose office depends on the place: the website of the user's own municipality in
+    the Landkreis, where we know it (content/regions.yaml), so that its own Bürgerbüro is a tap away."""
+    if region is None or region.area != "landkreis" or region.web is None or not topic.place_dependent:
+        return None
+    # Translators: a link to the website of the user's town or municipality, e.g. "Melle"
+    label = t.gettext("Website of {municipality}").format(municipality=escape(region.name))
+    return f'🏛 <a href="{escape(region.web)}">{label}</a>'
+
+
 def render_short(
     content: ContentBase, topic: Topic, t: Texts, region: Region | None, now: datetime, *, title: bool = True
 ) -> str:
@@ -189,6 +199,8 @@ def render_short(
     parts.append(f"<b>{translation.title}</b>\n{shown}" if title else shown)
     if (place := card_place(content, topic, short, region)) is not None:
         parts.append(render_compact_place(t, place, now))
+    if (municipality := _municipality_line(t, topic, region)) is not None:
+        parts.append(municipality)
     return _right_to_left(t, "\n\n".join(parts))
 
 
@@ -199,6 +211,8 @@ def render_answer(content: ContentBase, topic: Topic, t: Texts, region: Region |
     parts.append(f"<b>{translation.title}</b>\n{_numbers_left_to_right(t, translation.answer)}")
     if region is not None and (note := translation.regional_note(region.area)):
         parts.append(_numbers_left_to_right(t, note))
+    if (municipality := _municipality_line(t, topic, region)) is not None:
+        parts.append(municipality)
     places = content.places_for(topic, region)
     if places:
         parts.append("\n\n".join(render_place(t, place, now) for place in places))

@@ -21,6 +21,7 @@ from bot.i18n import (
     texts,
 )
 from bot.office_hours import WeeklyHours
+from bot.settings import PROJECT_ROOT
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 11, 23)
@@ -230,3 +231,23 @@ def test_a_number_in_groups_keeps_its_order_in_right_to_left_text(
         number = "0800 111 0 111".replace(" ", "\u00a0")  # and in one piece, not broken over two lines
         assert f"<b>{LEFT_TO_RIGHT_ISOLATE}{number}{POP_DIRECTIONAL_ISOLATE}</b>" in card
     assert '<a href="https://example.org/2025/09/29">' in card
+
+
+@pytest.mark.parametrize("language", ["de", "ar"])
+def test_a_landkreis_user_gets_their_own_municipalitys_website(language: str) -> None:
+    # Issue #26: someone in Melle asking where to register got only the Kreishaus.
+    real = load(PROJECT_ROOT / "content")
+    registration, t = real.topics["registration"], texts(language)
+    melle, stadt, bissendorf = (
+        real.region("melle"),
+        real.region("stadt_osnabrueck"),
+        real.region("bissendorf"),
+    )
+    first = render_short(real, registration, t, melle, at(1, 9))
+    link = f'<a href="https://www.melle.info">{t.gettext("Website of {municipality}").format(municipality="Melle")}</a>'
+    assert link in first and link in render_answer(real, registration, t, melle, at(1, 9))
+    # Not for the city, nor where no dossier source names the municipality's site, nor for a topic
+    # that is the same everywhere.
+    assert "🏛" not in render_short(real, registration, t, stadt, at(1, 9))
+    assert "🏛" not in render_short(real, registration, t, bissendorf, at(1, 9))
+    assert "🏛" not in render_short(real, real.topics["legal_advice"], t, melle, at(1, 9))
