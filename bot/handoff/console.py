@@ -391,12 +391,12 @@ class Console:
         return topic.translations["de"].title
 
     def topic_summary(self, topic_id: str | None) -> TopicSummary | None:
-        """The topic in German: title and its `short` answer, else the first paragraph of the answer."""
+        """The topic in German: its title and short answer."""
         topic = self.content.topics.get(topic_id or "")
         if topic is None or SOURCE_LANGUAGE not in topic.translations:
             return None
         german = topic.translations[SOURCE_LANGUAGE]
-        short = getattr(german, "short", None) or plain_text(german.answer).strip().split("\n\n")[0]
+        short = plain_text(german.short).strip()
         if len(short) > SHORT_LIMIT:
             short = short[: SHORT_LIMIT - 1].rstrip() + "…"
         return TopicSummary(topic.id, german.title, short)

@@ -364,8 +364,8 @@ async def test_after_a_reload_the_buttons_are_back_and_work(phone: Page, web_cha
     await phone.reload()
     card = phone.locator("li.bot.answer")
     await expect(card).to_contain_text("registration title fa")
-    related = card.locator(".buttons button").first
-    await expect(related).to_be_visible()
+    await expect(card.locator(".buttons button").first).to_be_visible()  # "More details", back too
+    related = card.locator(".buttons button", has_text="emergency title fa")
     await screenshot(phone, "farsi-after-reload")
     await related.click()  # the related topic: emergency, numbers first
     await expect(phone.locator("li.bot.emergency").get_by_text(EMERGENCY_FIRST_LINE)).to_be_in_viewport()
@@ -409,7 +409,8 @@ async def test_a_ukrainian_typing_the_city_is_not_offered_russian_and_reads_one_
     await expect(phone.locator("li.user", has_text="Оснабрюк")).to_be_visible()
     await expect(phone.locator("#send")).to_be_enabled()  # answered
     await send(phone, "registration uk question 5")
-    card = phone.locator("li.bot.answer")
+    await phone.locator("li.bot.answer .buttons button").first.click()  # "More details": the dated card
+    card = phone.locator("li.bot").last
     await expect(card).to_contain_text("березень 2022 р.;")
     assert ".." not in await card.inner_text()
     await expect(phone.locator("li.bot.language_offer")).to_have_count(0)

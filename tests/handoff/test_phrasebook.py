@@ -9,7 +9,6 @@ import shutil
 from dataclasses import replace
 from html import unescape
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -71,11 +70,11 @@ async def test_the_triage_card_says_in_german_what_was_asked_and_answered(
     page = (await client.get(f"/staff/cases/{case.id}")).text
     card = visible_text(page[page.index('<dl class="triage">') : page.index("</dl>")])
     assert f"Frage der Person {FARSI_QUESTION} Persisch" in card
-    # The matched topic, in German: its title and (without a `short`) the answer's first paragraph.
-    assert "Erkanntes Thema registration title de registration answer in de." in card
+    # The matched topic, in German: its title and its short answer.
+    assert "Erkanntes Thema registration title de registration short in de." in card
     # What the bot told the person: described in German, its topic in German, the wording on request.
     assert "Letzte Antwort des Bots Antwort aus einem Thema: registration title de" in card
-    assert "Wortlaut (Persisch)" in card and "registration answer in fa." in card
+    assert "Wortlaut (Persisch)" in card and "registration short in fa." in card  # what it read first
     history = page[page.index('<section class="card history">') :]
     assert "Antwort aus einem Thema" in history
     for internal in ("ask_place", "fallback", "handoff", "language_picker"):
@@ -173,26 +172,16 @@ async def test_a_phrase_reaches_the_user_in_farsi_with_the_german_on_a_button(
         assert stale.kind == "stale_button"
 
 
-def test_the_card_shows_a_topics_short_answer_when_the_topic_has_one(services: Services) -> None:
-    """Topics are getting a `short` answer in every language; until a topic has one, the card shows
-    the first paragraph of the German answer, cut at SHORT_LIMIT characters."""
+def test_the_card_shows_a_topics_short_answer_in_german(services: Services) -> None:
     console = Console(services)
     content = services.content.current
-    topic = content.topics["registration"]
-    german = topic.translations["de"]
     assert console.topic_summary("registration") == TopicSummary(
-        "registration", "registration title de", "registration answer in de."
+        "registration", "registration title de", "registration short in de."
     )
-    long_answer = SimpleNamespace(
-        title=german.title, answer="<b>Erst</b> " + "x" * 500 + "\n\nZweiter Absatz"
-    )
-    with_short = SimpleNamespace(title=german.title, answer=german.answer, short="Beim Bürgeramt anmelden.")
-    for stand_in, expected in (
-        (long_answer, "Erst " + "x" * (SHORT_LIMIT - 6) + "…"),
-        (with_short, "Beim Bürgeramt anmelden."),
-    ):
-        changed = replace(topic, translations={**topic.translations, "de": stand_in})
-        services.content.current = replace(content, topics={**content.topics, "registration": changed})
-        summary = console.topic_summary("registration")
-        assert summary is not None and summary.short == expected
+    topic = content.topics["registration"]
+    german = replace(topic.translations["de"], short="<b>Erst</b> " + "x" * 500)
+    changed = replace(topic, translations={**topic.translations, "de": german})
+    services.content.current = replace(content, topics={**content.topics, "registration": changed})
+    summary = console.topic_summary("registration")
+    assert summary is not None and summary.short == "Erst " + "x" * (SHORT_LIMIT - 6) + "…"
     assert console.topic_summary("no_such_topic") is None

@@ -59,7 +59,7 @@ async def test_a_german_counsellor_answers_a_farsi_user_with_phrases(
         await phone.fill("#text", "registration fa question 3")
         await phone.keyboard.press("Enter")
         answer = phone.locator("li.bot.answer")
-        await expect(answer).to_contain_text("registration answer in fa.")
+        await expect(answer).to_contain_text("registration short in fa.")
         await answer.locator("button").last.click()  # 🙋 talk to a person
         await expect(phone.locator("li.bot.handoff")).to_be_visible()
 
@@ -70,7 +70,7 @@ async def test_a_german_counsellor_answers_a_farsi_user_with_phrases(
         await expect(card.locator(".briefing-question")).to_contain_text("registration fa question 3")
         await expect(card.locator(".briefing-question")).to_contain_text("Persisch")
         await expect(card.locator(".briefing-topic")).to_contain_text("registration title de")
-        await expect(card.locator(".briefing-topic")).to_contain_text("registration answer in de.")
+        await expect(card.locator(".briefing-topic")).to_contain_text("registration short in de.")
         await expect(card.locator(".briefing-answer")).to_contain_text("Antwort aus einem Thema")
         await console.get_by_role("button", name="Fall übernehmen").click()
 
