@@ -76,18 +76,23 @@ def _weekly_summary(t: Texts, phone: Phone) -> str:
     return " · " + semicolon.join(parts)
 
 
+def _opening_line(t: Texts, place: Place, now: datetime) -> str | None:
+    """Whether the place is open (with its booking link), else where to book, else nothing."""
+    if place.hours:
+        return _hours_line(t, place.hours, place.appointment_url, now)
+    if place.appointment_url:
+        return '🗓 <a href="{url}">{label}</a>'.format(
+            url=escape(place.appointment_url), label=t.gettext("Book an appointment")
+        )
+    return None
+
+
 def render_place(t: Texts, place: Place, now: datetime) -> str:
     lines = [f"📍 <b>{escape(place.name)}</b>"]
     if place.address:
         lines.append(t.ltr(escape(place.address.text)) + _dated(t, place.address.dated))
-    if place.hours:
-        lines.append(_hours_line(t, place.hours, place.appointment_url, now))
-    elif place.appointment_url:
-        lines.append(
-            '🗓 <a href="{url}">{label}</a>'.format(
-                url=escape(place.appointment_url), label=t.gettext("Book an appointment")
-            )
-        )
+    if (opening := _opening_line(t, place, now)) is not None:
+        lines.append(opening)
     lines += [_phone_line(t, phone) for phone in place.phones]
     if place.email:
         lines.append(f"✉ {t.ltr(escape(place.email))}")
@@ -107,14 +112,8 @@ def _phone_line(t: Texts, phone: Phone) -> str:
 def render_compact_place(t: Texts, place: Place, now: datetime) -> str:
     """What a phone user needs first: the name, whether it is open (or how to book), one phone."""
     lines = [f"📍 <b>{escape(place.name)}</b>"]
-    if place.hours:
-        lines.append(_hours_line(t, place.hours, place.appointment_url, now))
-    elif place.appointment_url:
-        lines.append(
-            '🗓 <a href="{url}">{label}</a>'.format(
-                url=escape(place.appointment_url), label=t.gettext("Book an appointment")
-            )
-        )
+    if (opening := _opening_line(t, place, now)) is not None:
+        lines.append(opening)
     if place.phones:
         lines.append(_phone_line(t, place.phones[0]))
     if len(lines) == 1 and place.web:  # neither hours nor a phone known: where to read more

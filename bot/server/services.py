@@ -10,9 +10,7 @@ from bot.office_hours import parse_office_hours
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.translation.client import Translator
-from bot.understanding.service import NluProject
-from bot.understanding.training import all_examples
-from bot.understanding.understand import Understander, crisis_detector
+from bot.understanding.understand import Understander
 
 
 @dataclass
@@ -29,15 +27,8 @@ class Services:
         """`use_rasa` False: understanding from the in-process matcher only (e.g. `--no-nlu`)."""
         database = Database(settings.database_url)
         content = ContentStore(settings.content_dir)
-        conversation_file = NluProject.default().conversation_file
-        examples = all_examples(content.current, conversation_file)  # gathered once for both
-        crisis = crisis_detector(content.current, conversation_file, examples=examples)
-        understander = Understander.build(
-            content.current,
-            rasa_url=(rasa_url or str(settings.rasa_url)) if use_rasa else None,
-            conversation_file=conversation_file,
-            crisis=crisis,
-            examples=examples,
+        understander = Understander.serving(
+            content.current, rasa_url=(rasa_url or str(settings.rasa_url)) if use_rasa else None
         )
         conversation = Conversation(
             database=database,
@@ -49,7 +40,8 @@ class Services:
         )
         # Load the language models and the embedding model now, not during the first user's wait.
         conversation.prepare()
-        crisis.read("Wo ist das Bürgeramt?")
+        if understander.crisis is not None:
+            understander.crisis.read("Wo ist das Bürgeramt?")
         return cls(
             settings, database, content, understander, conversation, Translator.from_settings(settings)
         )

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.content.model import ContentBase
-from bot.settings import Settings
 from bot.understanding import crisis
 from bot.understanding.client import RasaClient
 from bot.understanding.crisis import CrisisDetector, CrisisNet, Embedder, trained_net
@@ -79,12 +78,14 @@ class Understander:
         return cls(client, matcher, content, crisis)
 
     @classmethod
-    def from_settings(cls, settings: Settings, content: ContentBase) -> Understander:
+    def serving(cls, content: ContentBase, *, rasa_url: str | None) -> Understander:
+        """As the bot runs: Rasa at `rasa_url` (None: the matcher only), the matcher and the semantic
+        net, from one gathering of the training examples."""
         conversation_file = NluProject.default().conversation_file
         examples = all_examples(content, conversation_file)
         return cls.build(
             content,
-            rasa_url=str(settings.rasa_url),
+            rasa_url=rasa_url,
             conversation_file=conversation_file,
             crisis=crisis_detector(content, conversation_file, examples=examples),
             examples=examples,
