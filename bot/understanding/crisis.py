@@ -111,31 +111,29 @@ class CrisisNet:
     intent_bias: Vector  # (k,)
     sample_intents: npt.NDArray[np.int16]  # (n,) index into intents; -1 for a curated statement
 
-    def read_vector(self, vector: Vector) -> CrisisReading:
-        logits = self.weights @ (vector - self.mean) + self.bias
-        odds = np.exp(logits - logits.max())
-        regression = odds / odds.sum()
-        similarity = self.vectors @ vector
-        nearest = np.argpartition(-similarity, NEIGHBOURS)[:NEIGHBOURS]
-        closeness = similarity[nearest]
-        vote = self.votes[nearest] * np.exp((closeness - closeness.max()) / NEIGHBOUR_TEMPERATURE)
-        neighbours = np.bincount(self.kinds[nearest], weights=vote, minlength=len(KINDS)) / vote.sum()
-        p = (regression + neighbours) / 2
+    def read_vector(self, vector: Vector, similarity: Vector | None = None) -> CrisisReading:
+        """`similarity`: `self.vectors @ vector`, when the caller has it already."""
+        p = _both_readers(
+            self.weights @ (vector - self.mean) + self.bias,
+            self.vectors @ vector if similarity is None else similarity,
+            self.kinds,
+            self.votes,
+            len(KINDS),
+        )
         return CrisisReading(emergency=float(p[1]), violence=float(p[2]))
 
-    def rank_intents(self, vector: Vector) -> tuple[tuple[str, float], ...]:
+    def rank_intents(self, vector: Vector, similarity: Vector | None = None) -> tuple[tuple[str, float], ...]:
         """What the message is about, by meaning: (intent, probability), best first (top ten)."""
         if not len(self.intents):
             return ()
-        logits = self.intent_weights @ (vector - self.mean) + self.intent_bias
-        odds = np.exp(logits - logits.max())
-        regression = odds / odds.sum()
-        similarity = np.where(self.sample_intents >= 0, self.vectors @ vector, -np.inf)
-        nearest = np.argpartition(-similarity, NEIGHBOURS)[:NEIGHBOURS]
-        closeness = similarity[nearest]
-        vote = np.exp((closeness - closeness.max()) / NEIGHBOUR_TEMPERATURE)
-        neighbours = np.bincount(self.sample_intents[nearest], weights=vote, minlength=len(self.intents))
-        p = (regression + neighbours / vote.sum()) / 2
+        similarity = self.vectors @ vector if similarity is None else similarity
+        p = _both_readers(
+            self.intent_weights @ (vector - self.mean) + self.intent_bias,
+            np.where(self.sample_intents >= 0, similarity, -np.inf),  # curated statements have no intent
+            self.sample_intents,
+            None,
+            len(self.intents),
+        )
         best = np.argsort(-p)[:10]
         return tuple((str(self.intents[i]), float(p[i])) for i in best)
 
@@ -170,7 +168,27 @@ class CrisisDetector:
     def read_with_topics(self, text: str) -> tuple[CrisisReading, tuple[tuple[str, float], ...]]:
         """The crisis reading and the semantic intent ranking, from one embedding."""
         vector = self.embedder.embed([text])[0]
-        return self.net.read_vector(vector), self.net.rank_intents(vector)
+        similarity = self.net.vectors @ vector  # the one product with every training text, for both
+        return self.net.read_vector(vector, similarity), self.net.rank_intents(vector, similarity)
+
+
+def _both_readers(
+    logits: Vector,
+    similarity: Vector,
+    labels: npt.NDArray[np.integer],
+    votes: Vector | None,
+    classes: int,
+) -> npt.NDArray[np.float64]:
+    """The regression's probabilities (from `logits`) and the vote of the nearest training texts
+    (their `labels`, each counting its `votes`, default one), averaged."""
+    odds = np.exp(logits - logits.max())
+    nearest = np.argpartition(-similarity, NEIGHBOURS)[:NEIGHBOURS]
+    closeness = similarity[nearest]
+    vote = np.exp((closeness - closeness.max()) / NEIGHBOUR_TEMPERATURE)
+    if votes is not None:
+        vote = votes[nearest] * vote
+    neighbours = np.bincount(labels[nearest], weights=vote, minlength=classes) / vote.sum()
+    return np.asarray((odds / odds.sum() + neighbours) / 2, dtype=np.float64)
 
 
 # -- training --------------------------------------------------------------------------------------
