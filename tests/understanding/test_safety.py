@@ -547,3 +547,29 @@ def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
 def test_every_other_keyword_still_counts_beside_not_an_emergency(text: str) -> None:
     hit = check(text)
     assert hit is not None and hit.strong
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Found by a crisis development set written blind (2026-12-07): chest pain said of someone
+        # else, a child who drank a cleaner (the drinking told after the product), locked in at home.
+        ("mein Opa sagt, seine Brust tut weh", "emergency"),
+        ("my husband says his chest hurts and his arm too", "emergency"),
+        ("دكتور، جوزي صدره يوجعه كتير", "emergency"),
+        ("babamın göğsü ağrıyor, nefes alamıyor", "emergency"),
+        ("مادرم میگه سینه‌اش درد میکنه", "emergency"),
+        ("поставила хлорку на пол, а дочка отпила", "emergency"),
+        ("залишила засіб на столі, а син відпив", "emergency"),
+        ("the toilet cleaner was open and my son drank from it", "emergency"),
+        ("bavê min ez li malê girtim û mifte bir", "violence"),
+    ],
+)
+def test_pain_in_the_chest_a_cleaner_drunk_and_locked_in(text: str, category: str) -> None:
+    hit = check(text)
+    assert hit is not None and hit.category == category
+
+
+def test_dying_to_know_is_an_idiom_not_an_alarm() -> None:
+    assert check("I'm dying to know when the B1 results come") is None
+    assert check("I'm dying, please help") is not None
