@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -420,7 +420,7 @@ class Conversation:
             turn.say(*say.emergency(content, decision.topic, t, region, turn.now, decision.alternatives))
             await self._open_case(turn, reason="urgent", urgent=True, topics=[decision.topic or "emergency"])
         elif action == "answer" and decision.topic is not None and decision.topic in content.topics:
-            self._answer(turn, content.topics[decision.topic], region)
+            self._answer(turn, content.topics[decision.topic], region, decision.alternatives)
         elif action == "ask_place":
             if decision.saves_named_place and region is not None:
                 await self._place_named(turn, region, decision)
@@ -543,10 +543,12 @@ class Conversation:
             return
         self._answer(turn, topic, self._region(turn.user))
 
-    def _answer(self, turn: Turn, topic: Topic, region: Region | None) -> None:
+    def _answer(
+        self, turn: Turn, topic: Topic, region: Region | None, alternatives: Sequence[str] = ()
+    ) -> None:
         turn.topic = topic.id
         turn.user.misses = 0
-        turn.say(*say.answer(turn.content, topic, turn.t, region, turn.now))
+        turn.say(*say.answer(turn.content, topic, turn.t, region, turn.now, alternatives))
 
     async def _feedback(self, turn: Turn, *, helpful: bool, topic: str) -> None:
         user = turn.user

@@ -176,13 +176,30 @@ def more_button(t: Texts, topic: Topic) -> Button:
     return Button("➕ " + t.gettext("More details"), f"{MORE}:{topic.id}")
 
 
-def answer(content: ContentBase, topic: Topic, t: Texts, region: Region | None, now: datetime) -> list[Reply]:
-    """The short answer with the place for the user's region; the details behind "More"."""
+def answer(
+    content: ContentBase,
+    topic: Topic,
+    t: Texts,
+    region: Region | None,
+    now: datetime,
+    alternatives: Sequence[str] = (),
+) -> list[Reply]:
+    """The short answer with the place for the user's region; the details behind "More". When the
+    reading was likely, not sure, the topics the message may be about instead follow in place of the
+    related ones, under a question of their own."""
     card = render_short(content, topic, t, region, now) + _legal_note(t, topic)
     buttons = [[more_button(t, topic)]]
-    buttons += topic_buttons(content, [r for r in topic.related if r in content.topics][:3], t)
+    instead = topic_buttons(content, [a for a in alternatives if a != topic.id], t)
+    if not instead:
+        buttons += topic_buttons(content, [r for r in topic.related if r in content.topics][:3], t)
     buttons += _answer_end_buttons(t, topic)
-    return [reply(t, card, buttons, kind="answer")]
+    replies = [reply(t, card, buttons, kind="answer")]
+    if instead:
+        # Translators: under an answer the bot was not sure of, before buttons with other topics
+        replies.append(
+            reply(t, t.gettext("Not what you asked? Maybe one of these:"), instead, kind="clarify")
+        )
+    return replies
 
 
 def _answer_end_buttons(t: Texts, topic: Topic) -> list[list[Button]]:
@@ -548,7 +565,7 @@ def for_decision(
             handoff_opened(t, hours, now, urgent=True),
         ]
     if decision.action == "answer" and topic is not None:
-        return answer(content, topic, t, region, now)
+        return answer(content, topic, t, region, now, decision.alternatives)
     if decision.action == "ask_place":
         if decision.saves_named_place and region is not None:
             offered = [clarify(content, decision.alternatives, t)] if decision.alternatives else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy import update as update_
 
@@ -11,6 +12,8 @@ from bot.conversation import outbox
 from bot.conversation.core import Conversation
 from bot.conversation.messages import MAX_TEXT, Incoming
 from bot.storage.models import Case, CaseEvent, Feedback, Message, OutboxEntry, UnansweredQuestion, User
+from bot.understanding.model import Understanding
+from bot.understanding.policy import THRESHOLDS
 from tests.support.chat import Chat, actions, buttons
 
 
@@ -152,6 +155,33 @@ async def test_an_unsure_urgent_reading_offers_what_else_it_may_be_under_the_num
     assert await count(conversation, Case, Case.urgent.is_(True), Case.status == "open") == 1
     [asked] = await chat.press("topic:registration")
     assert asked.kind == "place_question"
+
+
+async def test_a_likely_topic_is_answered_and_what_else_it_may_be_is_a_tap_away(
+    chat: Chat, conversation: Conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A long message whose top topic is likely but not sure: it is answered (no "did you mean"
+    # first), and the runner-up is offered under the answer in case the guess was wrong.
+    likely = THRESHOLDS["rasa"].likely + 0.05
+    # (The test content has two topics: the runner-up is the emergency topic, below its urgent threshold.)
+    reading = Understanding(
+        "registration", "registration", likely, (("registration", likely), ("emergency", 0.2)), None, "rasa"
+    )
+
+    async def understand(text: str, *, language: str) -> Understanding:
+        return reading
+
+    await chat.send("/place")
+    await chat.press("place:stadt_osnabrueck")
+    monkeypatch.setattr(conversation.understander, "understand", understand)
+    card, instead = await chat.send("Wir sind letzte Woche angekommen und wohnen jetzt bei meinem Bruder …")
+    assert card.kind == "answer" and "registration title de" in card.text
+    assert "topic:emergency" not in actions(card)  # the related topics give way to the runner-ups
+    assert instead.kind == "clarify" and actions(instead) == ["topic:emergency"]
+    assert instead.text.startswith("Nicht das, was Sie gefragt haben?")
+    [numbers] = await chat.press("topic:emergency")
+    assert numbers.kind == "emergency" and "112" in numbers.text
+    assert await count(conversation, Case) == 0
 
 
 async def test_while_a_case_is_open_messages_go_to_the_case(chat: Chat, conversation: Conversation) -> None:

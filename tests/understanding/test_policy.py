@@ -42,6 +42,10 @@ CASES = [
     # a weak cue gives way to a confident non-urgent reading, not to an unsure one
     (reading(("health_care", 0.95)), "wann rufe ich 112 und wann 116117", True, "answer", "health_care"),
     (reading(("health_care", 0.2), ("jobcenter", 0.1)), "112", True, "emergency", "emergency"),
+    # ... and to a confident out-of-scope one ("where do I buy a knife set?"); a strong cue never does
+    (reading(("out_of_scope", 0.95)), "where can I buy a good knife set", True, "fallback", None),
+    (reading(("out_of_scope", 0.6)), "where can I buy a good knife set", True, "emergency", "emergency"),
+    (reading(("out_of_scope", 0.99)), "he has a knife and wants to kill me", True, "emergency", "emergency"),
     # the matcher has thresholds of its own
     (reading(("jobcenter", 0.5), source="matcher"), "jobcenter", True, "answer", "jobcenter"),
     (reading(("emergency", 0.09), ("jobcenter", 0.08), source="matcher"), "", True, "emergency", "emergency"),
@@ -120,4 +124,22 @@ def test_violence_goes_to_emergency_when_there_is_no_violence_topic(content: Con
 
 def test_thresholds_are_ordered() -> None:
     for limits in THRESHOLDS.values():
-        assert limits.alternative < limits.clarify < limits.answer
+        assert limits.alternative < limits.clarify < limits.likely < limits.answer
+
+
+def test_a_likely_topic_is_answered_with_what_else_it_may_be_under_it(content: ContentBase) -> None:
+    limits = THRESHOLDS["rasa"]
+    likely = (limits.likely + limits.answer) / 2
+    understanding = reading(
+        ("registration", likely), ("jobcenter", 0.2), ("greet", 0.1), ("health_care", 0.06)
+    )
+    decision = decide(understanding, "...", language="de", place_known=True, content=content)
+    assert (decision.action, decision.topic, decision.reason) == ("answer", "registration", "likely")
+    assert decision.alternatives == ("jobcenter", "health_care")
+    # A sure one stands alone; a likely one whose place is still unknown is a question, not a guess.
+    sure = decide(
+        reading(("registration", limits.answer)), "...", language="de", place_known=True, content=content
+    )
+    assert (sure.action, sure.alternatives) == ("answer", ())
+    unplaced = decide(understanding, "...", language="de", place_known=False, content=content)
+    assert (unplaced.action, unplaced.alternatives[:2]) == ("clarify", ("registration", "jobcenter"))
