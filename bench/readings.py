@@ -1,6 +1,6 @@
 """Do the bot's readings stay the same? A check for changes that must only make the bot cheaper.
 
-    python -m bench.readings dump before.json [--rasa]    # 500 evaluation questions, read by the bot
+    python -m bench.readings dump before.json [--rasa] [--concurrency N]  # 500 evaluation questions
     python -m bench.readings compare before.json after.json
 
 `dump` reads a fixed list of 500 texts (drawn with a fixed seed from nlu/data/evaluation/*.yml)
@@ -53,26 +53,29 @@ def as_json(found: Understanding) -> dict[str, Any]:
     }
 
 
-async def read_all(rasa_url: str | None) -> list[dict[str, Any]]:
+async def read_all(rasa_url: str | None, concurrency: int = 1) -> list[dict[str, Any]]:
     from bot.content.loader import load
     from bot.understanding.understand import Understander
 
     understander = Understander.serving(load(PROJECT_ROOT / "content"), rasa_url=rasa_url)
-    try:
-        readings = []
-        started = time.process_time()
-        for text, language in texts():
+    limit = asyncio.Semaphore(concurrency)
+
+    async def read(text: str, language: str) -> dict[str, Any]:
+        async with limit:
             found = await understander.understand(text, language=language)
-            readings.append({"text": text, "language": language, **as_json(found)})
-        print(
-            f"{len(readings)} readings, {(time.process_time() - started) * 1000 / len(readings):.1f} ms CPU each"
-        )
+        return {"text": text, "language": language, **as_json(found)}
+
+    try:
+        started = time.process_time()
+        readings = await asyncio.gather(*(read(text, language) for text, language in texts()))
+        cpu_ms = (time.process_time() - started) * 1000 / len(readings)
+        print(f"{len(readings)} readings ({concurrency} at a time), {cpu_ms:.1f} ms CPU each")
         return readings
     finally:
         await understander.aclose()
 
 
-def dump(path: Path, *, rasa: bool) -> None:
+def dump(path: Path, *, rasa: bool, concurrency: int = 1) -> None:
     server = None
     if rasa:
         from bench.common import VAR, RasaServer
@@ -81,7 +84,7 @@ def dump(path: Path, *, rasa: bool) -> None:
         server = RasaServer(VAR / "rasa-readings.log")
         server.start()
     try:
-        readings = asyncio.run(read_all(server.url if server is not None else None))
+        readings = asyncio.run(read_all(server.url if server is not None else None, concurrency))
     finally:
         if server is not None:
             server.stop()
@@ -136,12 +139,13 @@ def main() -> int:
     dumping = commands.add_parser("dump")
     dumping.add_argument("out", type=Path)
     dumping.add_argument("--rasa", action="store_true", help="read with a Rasa server (else the matcher)")
+    dumping.add_argument("--concurrency", type=int, default=1, help="messages read at once (default 1)")
     comparing = commands.add_parser("compare")
     comparing.add_argument("before", type=Path)
     comparing.add_argument("after", type=Path)
     arguments = parser.parse_args()
     if arguments.command == "dump":
-        dump(arguments.out, rasa=arguments.rasa)
+        dump(arguments.out, rasa=arguments.rasa, concurrency=arguments.concurrency)
         return 0
     return compare(arguments.before, arguments.after)
 
