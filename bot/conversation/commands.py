@@ -8,6 +8,7 @@ import getpass
 import io
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -19,7 +20,7 @@ from bot.conversation.outbox import mark_delivered
 from bot.office_hours import parse_office_hours
 from bot.settings import load_settings
 from bot.storage.database import DatabaseUnavailable
-from bot.understanding.understand import Understander, crisis_detector
+from bot.understanding.understand import Understander
 
 
 def register(subparsers: Any) -> None:
@@ -60,7 +61,14 @@ def _ask(args: argparse.Namespace) -> int:
         return _fail(error.for_operators)
     asker = Asker(
         content,
-        Understander.build(content, rasa_url=str(settings.rasa_url), crisis=crisis_detector(content)),
+        # One gathering of the training examples for the semantic net and the matcher, the matcher
+        # built only if Rasa fails, and the embedding on every core: nothing else here waits for them.
+        Understander.serving(
+            content,
+            rasa_url=str(settings.rasa_url),
+            embedding_threads=os.cpu_count() or 1,
+            matcher_when_needed=True,
+        ),
         parse_office_hours(settings.staff_hours),
     )
 

