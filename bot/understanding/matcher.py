@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from bot.understanding.model import Understanding
 from bot.understanding.text import normalise
@@ -34,8 +34,6 @@ MIN_COMMON_GRAM_COUNT = 50  # a small example set (a test's) keeps every n-gram
 # was tuned on the held-out split (nlu/README.md).
 TEMPERATURE = 0.03
 
-Vector = dict[str, float]
-
 
 def features(text: str) -> Counter[str]:
     """Character n-grams of each word, padded with spaces so word starts and ends stand out."""
@@ -48,13 +46,40 @@ def features(text: str) -> Counter[str]:
     return Counter(grams)
 
 
-def _unit(vector: Vector) -> Vector:
+def _unit(vector: dict[int, float]) -> dict[int, float]:
     norm = math.sqrt(sum(weight * weight for weight in vector.values())) or 1.0
     return {gram: weight / norm for gram, weight in vector.items()}
 
 
+class _Postings:
+    """An inverted index in flat arrays: the entries of gram number g are `numbers` and `weights`
+    from `starts[g]` to `starts[g + 1]`. Two arrays per gram, as before, made the matcher 55 MB
+    instead of 21 (their object headers outweighed the entries; the whole content base)."""
+
+    def __init__(self, counts: array[int]) -> None:
+        self.starts = array("i", [0])
+        for count in counts:
+            self.starts.append(self.starts[-1] + count)
+        self.numbers = array("i", bytes(4 * self.starts[-1]))
+        self.weights = array("d", bytes(8 * self.starts[-1]))
+        self._next = array("i", self.starts[:-1])  # where the next entry of each gram goes (building)
+
+    def add(self, gram: int, number: int, weight: float) -> None:
+        position = self._next[gram]
+        self.numbers[position] = number
+        self.weights[position] = weight
+        self._next[gram] = position + 1
+
+    def built(self) -> None:
+        del self._next
+
+    def entries(self, gram: int) -> zip[tuple[int, float]]:
+        start, end = self.starts[gram], self.starts[gram + 1]
+        return zip(self.numbers[start:end], self.weights[start:end], strict=True)
+
+
 class Matcher:
-    """Builds in well under a second for the whole content base; answers in a few milliseconds."""
+    """Builds in a few seconds for the whole content base; answers in a few milliseconds."""
 
     def __init__(
         self,
@@ -65,59 +90,68 @@ class Matcher:
     ) -> None:
         self.topic_ids = topic_ids
         self.find_place = find_place
-        # Two passes over the examples (document frequencies, then vectors) instead of keeping every
-        # example's n-grams in between, and postings appended straight into typed arrays: the
-        # transient peak of building stayed in the process's memory for good (~70 MB of ~190 MB).
         document_frequency: Counter[str] = Counter()
         for example in examples:
             document_frequency.update(features(example.plain_text).keys())
         total = len(examples) + 1
         common_from = max(COMMON_GRAM_SHARE * len(examples), MIN_COMMON_GRAM_COUNT)
-        common = {gram for gram, count in document_frequency.items() if count > common_from}
-        self.idf = {gram: math.log(total / (count + 1)) + 1.0 for gram, count in document_frequency.items()}
+        self.gram_ids = {gram: number for number, gram in enumerate(document_frequency)}
+        self.idf = array("d", (math.log(total / (count + 1)) + 1.0 for count in document_frequency.values()))
+        common = array("b", (count > common_from for count in document_frequency.values()))
+        del document_frequency
 
         self.intent_of: list[str] = [example.intent for example in examples]
         self.intents = sorted(set(self.intent_of))
-        # Plain loops with local names: this runs over every n-gram of every example at each
-        # content reload, and must stay well under a second. One intent at a time, so that only one
-        # centroid is being summed at once: all of them together (some 57,000 n-grams for each of
-        # about 65 intents) were a transient peak of ~70 MB that stayed in the process for good.
-        self.example_index: dict[str, tuple[array[int], array[float]]] = {}
-        # Per n-gram, the intents (as indexes into self.intents) whose centroid has it, and its
-        # weight there: typed arrays like the example postings, a third of the memory of a list of
-        # (intent, weight) tuples (~217,000 pairs for the content base).
-        self.centroid_index: dict[str, tuple[array[int], array[float]]] = {}
         numbers_of: dict[str, list[int]] = defaultdict(list)
         for number, intent in enumerate(self.intent_of):
             numbers_of[intent].append(number)
-        for intent_number, intent in enumerate(self.intents):
-            centroid: dict[str, float] = defaultdict(float)
-            for number in numbers_of[intent]:
-                for gram, weight in self._vector(features(examples[number].plain_text)).items():
-                    centroid[gram] += weight
-                    if gram in common:
-                        continue
-                    postings = self.example_index.get(gram)
-                    if postings is None:
-                        postings = self.example_index[gram] = (array("i"), array("d"))
-                    postings[0].append(number)
-                    postings[1].append(weight)
-            for gram, weight in _unit(centroid).items():
-                postings = self.centroid_index.get(gram)
-                if postings is None:
-                    postings = self.centroid_index[gram] = (array("i"), array("d"))
-                postings[0].append(intent_number)
-                postings[1].append(weight)
 
-    def _vector(self, grams: Counter[str]) -> Vector:
-        idf = self.idf
-        return _unit(
-            {
-                gram: (idf[gram] if count == 1 else (1.0 + math.log(count)) * idf[gram])
-                for gram, count in grams.items()
-                if gram in idf
-            }
-        )
+        def walk() -> Iterator[tuple[int, Iterator[tuple[int, int, float]], dict[int, float]]]:
+            """Per intent: its number, its examples' (example, gram, weight) entries and its centroid
+            (complete once the entries are read). Walked twice, to count and then to fill the index,
+            so that no more than one example's vector is held at a time; each gram's entries then
+            stand in the order of the walk, and every score is summed in the same order as before."""
+            for intent_number, intent in enumerate(self.intents):
+                centroid: dict[int, float] = defaultdict(float)
+                yield intent_number, self._entries(examples, numbers_of[intent], common, centroid), centroid
+
+        example_counts = array("i", bytes(4 * len(self.idf)))
+        centroid_counts = array("i", bytes(4 * len(self.idf)))
+        for _, entries, centroid in walk():
+            for _, gram, _ in entries:
+                example_counts[gram] += 1
+            for gram in centroid:
+                centroid_counts[gram] += 1
+        self.example_index = _Postings(example_counts)
+        self.centroid_index = _Postings(centroid_counts)
+        for intent_number, entries, centroid in walk():
+            for number, gram, weight in entries:
+                self.example_index.add(gram, number, weight)
+            for gram, weight in _unit(centroid).items():
+                self.centroid_index.add(gram, intent_number, weight)
+        self.example_index.built()
+        self.centroid_index.built()
+
+    def _entries(
+        self, examples: Sequence[Example], numbers: list[int], common: array[int], centroid: dict[int, float]
+    ) -> Iterator[tuple[int, int, float]]:
+        """(example, gram, weight) of the examples `numbers` but for the common grams; every gram's
+        weight is added to `centroid` on the way."""
+        for number in numbers:
+            for gram, weight in self._vector(features(examples[number].plain_text)).items():
+                centroid[gram] += weight
+                if not common[gram]:
+                    yield number, gram, weight
+
+    def _vector(self, grams: Counter[str]) -> dict[int, float]:
+        """The unit TF-IDF vector of `grams`, by gram number (grams no example has are left out)."""
+        ids, idf = self.gram_ids, self.idf
+        weights: dict[int, float] = {}
+        for gram, count in grams.items():
+            number = ids.get(gram)
+            if number is not None:
+                weights[number] = idf[number] if count == 1 else (1.0 + math.log(count)) * idf[number]
+        return _unit(weights)
 
     def scores(self, text: str) -> dict[str, float]:
         """Every intent that shares an n-gram with `text`, with its score in 0..1."""
@@ -125,14 +159,10 @@ class Matcher:
         by_example: dict[int, float] = defaultdict(float)
         by_centroid: dict[int, float] = defaultdict(float)  # by intent index
         for gram, weight in query.items():
-            postings = self.example_index.get(gram)
-            if postings is not None:
-                for number, other in zip(*postings, strict=True):
-                    by_example[number] += weight * other
-            centroid_postings = self.centroid_index.get(gram)
-            if centroid_postings is not None:
-                for intent_number, other in zip(*centroid_postings, strict=True):
-                    by_centroid[intent_number] += weight * other
+            for number, other in self.example_index.entries(gram):
+                by_example[number] += weight * other
+            for intent_number, other in self.centroid_index.entries(gram):
+                by_centroid[intent_number] += weight * other
         neighbours: dict[str, list[float]] = defaultdict(list)
         for number, similarity in sorted(by_example.items(), key=lambda item: -item[1]):
             nearest = neighbours[self.intent_of[number]]
