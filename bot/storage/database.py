@@ -77,14 +77,25 @@ class Database:
         self.session = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
 
     async def check(self) -> None:
+        """The database answers and its schema is the one this code needs (a database never
+        migrated answers too, and then every message would fail)."""
+        from bot.storage import migrate  # imported here: migrate imports this module
+
+        where = make_url(self.url).render_as_string(hide_password=True)
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
+                current = await connection.run_sync(migrate.current_revision)
         except Exception as error:  # every driver has its own exception family
-            where = make_url(self.url).render_as_string(hide_password=True)
             raise DatabaseUnavailable(
                 f"cannot reach the database at {where} ({type(error).__name__}): start it or fix DATABASE_URL"
             ) from error
+        needed = migrate.head_revision()
+        if current != needed:
+            raise DatabaseUnavailable(
+                f"the database at {where} has schema revision {current or 'none'}, this version needs "
+                f"{needed}: run `wegweiser db upgrade` (`make run` does)"
+            )
 
     async def checkpoint(self) -> None:
         """After a deletion: on SQLite, copy the write-ahead log into the database file and empty it,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
 
 from bot.storage.database import ensure_sqlite_directory
 
@@ -26,3 +29,17 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest schema revision this code knows."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The schema revision the database is at (None: never migrated). Read directly: alembic's own
+    reader logs two lines at INFO, which would break the one line an operator gets."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()

@@ -102,6 +102,16 @@ def test_unreachable_database_is_one_line_and_exit_2(tmp_path: Path, content_dir
     assert "fix DATABASE_URL" in stderr
 
 
+def test_a_database_never_migrated_is_one_line_and_exit_2(tmp_path: Path, content_dir: Path) -> None:
+    # It answers, but every message would fail on a missing table while /healthz said all is well.
+    process = wegweiser("run", "--no-nlu", env=environment(tmp_path, content_dir), cwd=tmp_path)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert stderr.count("\n") == 1
+    assert "has schema revision none, this version needs 0007" in stderr
+    assert "run `wegweiser db upgrade`" in stderr
+
+
 def test_invalid_content_is_one_line_and_exit_2(tmp_path: Path, content_dir: Path) -> None:
     (content_dir / "topics" / "emergency.yaml").write_text("id: emergency\nversion: [\n", "utf-8")
     process = wegweiser("run", "--no-nlu", env=environment(tmp_path, content_dir), cwd=tmp_path)
