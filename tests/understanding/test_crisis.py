@@ -65,15 +65,13 @@ CALM = [
     ("en", "My residence card was stolen, I already reported it to the police. What now?", "residence_permit", 0.98),
     ("ru", "moemu synu 7 let, on sidit doma ves den, kuda ego v shkolu?", "school_enrolment", 0.97),
     ("en", "My son has a fever but it's not an emergency, he drinks and plays. Which doctor?", "health_care", 0.7),
+    # "dying to" is an idiom since step 3 of issue #23 (keywords.yaml, not_an_emergency)
+    ("en", "I'm dying to learn German, where can I take a course?", "integration_course", 0.9),
     # Still false alarms: a keyword the NLU cannot overrule, whatever the semantic net reads (it reads
     # each of them as calm). Strict, so that whoever fixes one sees it here.
     pytest.param(
         "en", "I was beaten back home, how does the asylum interview work?", "asylum_procedure", 1.0,
         marks=pytest.mark.xfail(strict=True, reason="strong cue 'beaten', past or present alike"),
-    ),
-    pytest.param(
-        "en", "I'm dying to learn German, where can I take a course?", "integration_course", 0.9,
-        marks=pytest.mark.xfail(strict=True, reason="strong cue 'dying', figurative or not"),
     ),
     pytest.param(
         "de", "Bei der Anmeldung hat die Polizei meine Fingerabdrücke genommen. Ist das normal?", "ukraine_protection", 0.58,
