@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -84,7 +84,7 @@ class Database:
         where = make_url(self.url).render_as_string(hide_password=True)
         try:
             async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+                # Reading the schema revision is the round trip that shows the database answers.
                 current = await connection.run_sync(migrate.current_revision)
         except Exception as error:  # every driver has its own exception family
             raise DatabaseUnavailable(

@@ -187,16 +187,14 @@ class CrisisDetector:
     def read(self, text: str) -> CrisisReading:
         return self.net.read_vector(self.embedder.embed([text])[0])
 
-    def read_with_topics(self, text: str) -> Reading:
-        """The crisis reading and the semantic intent ranking, from one embedding."""
-        return self._read_vector(self.embedder.embed([text])[0])
-
     def _read_vector(self, vector: Vector) -> Reading:
+        """The crisis reading and the semantic intent ranking, from one embedding."""
         similarity = self.net.vectors @ vector  # the one product with every training text, for both
         return self.net.read_vector(vector, similarity), self.net.rank_intents(vector, similarity)
 
     def submit(self, text: str) -> Future[Reading]:
-        """`read_with_topics(text)`, on the detector's embedding thread."""
+        """The crisis reading and the semantic intent ranking of `text`, on the detector's embedding
+        thread."""
         with self._start:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._serve, name="crisis-net", daemon=True)
