@@ -163,11 +163,17 @@ class Decision:
 
 
 def _confident_elsewhere(understanding: Understanding, limits: Thresholds, urgent_topics: set[str]) -> bool:
-    """The NLU reads a non-urgent topic with confidence: "dying to learn German, which course?"."""
-    return (
-        understanding.topic is not None
-        and understanding.intent not in urgent_topics
-        and understanding.confidence >= limits.overrule_weak_cue
+    """The NLU reads a non-urgent topic with confidence: "dying to learn German, which course?". On
+    the blended reading, or on the NLU's own, where `overrule_weak_cue` was measured (the blended one
+    is softer: it seldom reaches it, so without the NLU's own the semantic net's doubtful alarms on
+    "pidkazhit shcho robljat v bjurgeramti" were never held back)."""
+    own_intent, own_confidence = understanding.ngram[0] if understanding.ngram else ("", 0.0)
+    own_topic = bool(own_intent) and own_intent not in CONVERSATION_INTENTS
+    readings = [(understanding.topic is not None, understanding.intent, understanding.confidence),
+                (own_topic, own_intent, own_confidence)]  # fmt: skip
+    return any(
+        is_topic and intent not in urgent_topics and confidence >= limits.overrule_weak_cue
+        for is_topic, intent, confidence in readings
     )
 
 
@@ -182,8 +188,6 @@ def _weak_cue_gives_way(understanding: Understanding, limits: Thresholds, urgent
         return own_confidence >= limits.overrule_weak_cue
     if own_intent in CONVERSATION_INTENTS or own_intent in urgent_topics or not own_intent:
         return False
-    if own_confidence >= limits.overrule_weak_cue:
-        return True
     calm = understanding.crisis is not None and understanding.crisis.urgent < SEMANTIC.calm
     return (
         calm

@@ -151,6 +151,26 @@ def test_the_semantic_net_gives_way_to_a_confident_nlu_only_when_it_is_unsure(
         assert (decision.action == "emergency") is alarm, urgent
 
 
+def test_the_nlu_s_own_confident_reading_holds_back_an_unsure_semantic_alarm_too(
+    real_content: ContentBase,
+) -> None:
+    # The blended confidence is softer than the NLU's own: a romanized "what does the Bürgeramt do?"
+    # that Rasa reads as citizens_office at 0.96 blends to 0.63; the net's unsure 0.3 gives way.
+    understanding = dataclasses.replace(
+        blend(nlu_reading("citizens_office", 0.96), [("citizens_office", 0.2), ("emergency", 0.3)],
+              frozenset(real_content.topics)),
+        crisis=CrisisReading(0.3, 0.0),
+    )  # fmt: skip
+    assert understanding.confidence < 0.9
+    decision = decide(understanding, "…", language="uk", place_known=True, content=real_content)
+    assert (decision.action, decision.topic) != ("emergency", "emergency")
+    # Unless the NLU's own reading is a conversation intent, out of scope or itself urgent.
+    for intent in ("ask_human", "out_of_scope", "violence_protection"):
+        unsure = dataclasses.replace(understanding, ngram_ranking=((intent, 0.96),))
+        decision = decide(unsure, "…", language="uk", place_known=True, content=real_content)
+        assert decision.action == "emergency", intent
+
+
 # -- training and storage, without the embedding model ---------------------------------------------
 
 
