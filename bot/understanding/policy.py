@@ -21,7 +21,11 @@ from bot.understanding.model import CONVERSATION_INTENTS, Source, Understanding
 Action = Literal["answer", "clarify", "ask_place", "handoff", "emergency", "fallback", "smalltalk"]
 
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_capabilities", "change_language"})
-MAX_ALTERNATIVES = 3
+MAX_ALTERNATIVES = 3  # offered beside something: under a likely answer or the emergency numbers
+# A "did you mean …?" is only its buttons, so it offers one more: on two blind development sets (440
+# situational messages) the right topic was among them for 90.2 / 91.7 % with three, 92.2 / 95.0 %
+# with four, and no more with five on the first.
+MAX_CHOICES = 4
 
 
 @dataclass(frozen=True)
@@ -292,10 +296,10 @@ def decide(
     if top_confidence >= limits.likely and found is not None and not place_missing:
         instead = _alternatives(understanding, limits, leave_out={found.id})
         return made("answer", found.id, "likely", instead)
-    alternatives = _alternatives(understanding, limits)
+    alternatives = _alternatives(understanding, limits, limit=MAX_CHOICES)
     if top_confidence >= limits.clarify and alternatives:
         return made("clarify", None, "unsure", alternatives)
-    return made("fallback", None, "low_confidence", alternatives)
+    return made("fallback", None, "low_confidence", alternatives[:MAX_ALTERNATIVES])
 
 
 def _urgent_candidates(understanding: Understanding) -> list[tuple[int, tuple[str, float]]]:
@@ -310,12 +314,13 @@ def _alternatives(
     floor: float | None = None,
     *,
     leave_out: Collection[str] = (),
+    limit: int = MAX_ALTERNATIVES,
 ) -> tuple[str, ...]:
-    """Up to three topic ids from the ranking, best first, each at least `floor` (default
+    """Up to `limit` topic ids from the ranking, best first, each at least `floor` (default
     `limits.alternative`), none of `leave_out`."""
     floor = limits.alternative if floor is None else floor
     return tuple(
         intent
         for intent, confidence in understanding.ranking
         if confidence >= floor and intent not in CONVERSATION_INTENTS and intent not in leave_out
-    )[:MAX_ALTERNATIVES]
+    )[:limit]
