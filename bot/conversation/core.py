@@ -43,6 +43,9 @@ MISSES_BEFORE_PERSON = 2  # "the bot could not help twice in a row" opens a case
 DAY = timedelta(days=1)
 ATTEMPTS = 3  # a unit of work that lost a race (two first messages of a new user) is tried again
 PLACE_STATEMENT = "change_place"  # the intent of "I live in …"
+# The longest place name has four words ("Hilter am Teutoburger Wald"): a longer message that names no
+# place, asked where one lives, is someone telling their story, not a place we do not know.
+PLACE_ANSWER_WORDS = 5
 QUESTION_ACTIONS = ("answer", "clarify", "ask_place", "emergency")
 
 command_menu = say.command_menu
@@ -393,7 +396,8 @@ class Conversation:
             asks_more = decision.action in ("answer", "clarify", "handoff") or (
                 decision.action == "ask_place" and decision.topic is not None
             )
-            if decision.action == "emergency" or (region is None and asks_more):
+            tells_more = decision.action == "fallback" and len(text.split()) > PLACE_ANSWER_WORDS
+            if decision.action == "emergency" or (region is None and (asks_more or tells_more)):
                 user.state, user.pending_topic = None, None
                 await self._decided(turn, decision)  # safety first, even when the place came along
             elif region is not None:

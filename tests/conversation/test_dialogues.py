@@ -133,6 +133,18 @@ async def test_an_unknown_place_is_asked_again(chat: Chat) -> None:
     assert "place:stadt_osnabrueck" in actions(again)
 
 
+async def test_a_story_instead_of_the_place_gets_an_honest_answer_not_an_unknown_place(chat: Chat) -> None:
+    await chat.send("/start")
+    _, asked = await chat.press("lang:de")
+    assert asked.kind == "place_question"
+    [reply] = await chat.send("Ich habe einen Brief vom Amt bekommen und verstehe nicht, was ich tun soll")
+    assert reply.kind == "fallback"  # "I do not know the answer …", with a person and the topics
+    assert "human" in actions(reply)
+    await chat.send("/place")
+    [again] = await chat.send("Wohne in Hamburg")  # short: a place, just not one of ours
+    assert again.kind == "place_unknown"
+
+
 async def test_emergency_numbers_come_first_and_open_an_urgent_case(
     chat: Chat, conversation: Conversation
 ) -> None:
