@@ -73,10 +73,8 @@ CALM = [
         "en", "I was beaten back home, how does the asylum interview work?", "asylum_procedure", 1.0,
         marks=pytest.mark.xfail(strict=True, reason="strong cue 'beaten', past or present alike"),
     ),
-    pytest.param(
-        "de", "Bei der Anmeldung hat die Polizei meine Fingerabdrücke genommen. Ist das normal?", "ukraine_protection", 0.58,
-        marks=pytest.mark.xfail(strict=True, reason="weak cue 'Polizei', and the NLU is unsure"),
-    ),
+    # A weak cue gives way to a likely topic the net reads as calm (likely from 0.55 since step 4).
+    ("de", "Bei der Anmeldung hat die Polizei meine Fingerabdrücke genommen. Ist das normal?", "ukraine_protection", 0.58),
     pytest.param(
         "en", "We had a small kitchen fire, it is already out. Do I tell the landlord?", "anti_discrimination", 0.59,
         marks=pytest.mark.xfail(strict=True, reason="strong cue 'fire'"),
