@@ -183,18 +183,24 @@ class Decision:
         return self.action == "ask_place" and self.topic is None and self.place is not None
 
 
+def _own_reading(understanding: Understanding) -> tuple[str, float]:
+    """The NLU's own top intent and its confidence, before the semantic view was blended in."""
+    return understanding.ngram[0] if understanding.ngram else ("", 0.0)
+
+
 def _confident_elsewhere(understanding: Understanding, limits: Thresholds, urgent_topics: set[str]) -> bool:
     """The NLU reads a non-urgent topic with confidence: "dying to learn German, which course?". On
     the blended reading, or on the NLU's own, where `overrule_weak_cue` was measured (the blended one
     is softer: it seldom reaches it, so without the NLU's own the semantic net's doubtful alarms on
     "pidkazhit shcho robljat v bjurgeramti" were never held back)."""
-    own_intent, own_confidence = understanding.ngram[0] if understanding.ngram else ("", 0.0)
-    own_topic = bool(own_intent) and own_intent not in CONVERSATION_INTENTS
-    readings = [(understanding.topic is not None, understanding.intent, understanding.confidence),
-                (own_topic, own_intent, own_confidence)]  # fmt: skip
+    own_intent, own_confidence = _own_reading(understanding)
+    own_topic = own_intent if own_intent and own_intent not in CONVERSATION_INTENTS else None
     return any(
-        is_topic and intent not in urgent_topics and confidence >= limits.overrule_weak_cue
-        for is_topic, intent, confidence in readings
+        topic is not None and topic not in urgent_topics and confidence >= limits.overrule_weak_cue
+        for topic, confidence in (
+            (understanding.topic, understanding.confidence),
+            (own_topic, own_confidence),
+        )
     )
 
 
@@ -204,7 +210,7 @@ def _weak_cue_gives_way(understanding: Understanding, limits: Thresholds, urgent
     policy would answer when the semantic net reads the message as calm too."""
     if _confident_elsewhere(understanding, limits, urgent_topics):
         return True
-    own_intent, own_confidence = understanding.ngram[0] if understanding.ngram else ("", 0.0)
+    own_intent, own_confidence = _own_reading(understanding)
     if own_intent == "out_of_scope":  # "where do I buy a knife set?"
         return own_confidence >= limits.overrule_weak_cue
     if own_intent in CONVERSATION_INTENTS or own_intent in urgent_topics or not own_intent:
