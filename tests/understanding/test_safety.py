@@ -338,6 +338,8 @@ CALM = [
     ("de", "seit dem krieg macht mir das feuerwerk an silvester angst"),  # Feuerwerk is not a fire
     ("de", "wo kaufe ich ein feuerzeug"),
     ("de", "die nachbarn belästigen uns mit lärm"),  # only "belästigt mich" is a (weak) cue
+    ("uk", "мені ніхто не відповідає з Jobcenter, вже місяць чекаю"),  # відповідає is one letter from відпив
+    ("uk", "хто відповідає за опалення в гуртожитку"),
 ]
 
 
@@ -529,6 +531,13 @@ def test_no_keyword_is_listed_twice() -> None:
         "مش طوارئ بس بدي دكتور اسنان",
         "اورژانسی نیست، دکتر عمومی کجاست",
         "ne acîl e, lê ez li doktorekî digerim",
+        # Found by a development set of situational messages written blind (2026-12-07, evening): a
+        # danger negated, a figure of speech, a stroke long past.
+        "our baby has a rash since this morning, nothing life threatening, which doctor is open",
+        "Er hat Husten, nicht lebensgefährlich, aber wo ist am Sonntag ein Arzt?",
+        "i am drowning in paperwork from the jobcenter, who can help me read it",
+        "since his stroke my grandfather needs a carer at home, who pays for it",
+        "Моя мама після інсульту живе з нами, де отримати Pflegegrad?",
     ],
 )
 def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
@@ -573,25 +582,6 @@ def test_pain_in_the_chest_a_cleaner_drunk_and_locked_in(text: str, category: st
 def test_dying_to_know_is_an_idiom_not_an_alarm() -> None:
     assert check("I'm dying to know when the B1 results come") is None
     assert check("I'm dying, please help") is not None
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # Found by a development set of situational messages written blind (2026-12-07, evening): a
-        # danger negated, a figure of speech, a stroke long past; and "відпив" (drank from it), which
-        # with a typo's tolerance found every "відповідь" (answer).
-        "our baby has a rash since this morning, nothing life threatening, which doctor is open",
-        "Er hat Husten, nicht lebensgefährlich, aber wo ist am Sonntag ein Arzt?",
-        "i am drowning in paperwork from the jobcenter, who can help me read it",
-        "since his stroke my grandfather needs a carer at home, who pays for it",
-        "Моя мама після інсульту живе з нами, де отримати Pflegegrad?",
-        "мені ніхто не відповідає з Jobcenter, вже місяць чекаю",
-        "хто відповідає за опалення в гуртожитку",
-    ],
-)
-def test_a_danger_negated_past_or_figurative_is_no_alarm(text: str) -> None:
-    assert check(text) is None
 
 
 @pytest.mark.parametrize(
