@@ -748,6 +748,7 @@ def _read_crisis_statements(reader: _Reader, path: Path) -> CrisisStatements:
 
 KEYWORDS_FILE = Path("safety") / "keywords.yaml"
 KEYWORD_CATEGORIES = ("emergency", "violence")
+KEYWORD_PHRASE_LISTS = ("not_an_emergency", "danger_over")  # whole phrases, by language
 EVERY_LANGUAGE = "any"
 _KEYWORD_MARK = re.compile(r"^[=*]{0,2}(?P<stem>[^=*$]+)\$?$")
 
@@ -757,15 +758,15 @@ def _read_safety_keywords(reader: _Reader, path: Path) -> SafetyKeywords:
     if not path.exists():
         reader.error(path, 1, "missing: the urgent-keyword net reads it (see content/README.md)")
         return SafetyKeywords()
-    data = reader.read_mapping(path, "'emergency', 'violence' and 'not_an_emergency'")
+    data = reader.read_mapping(path, "'emergency', 'violence', 'not_an_emergency' and 'danger_over'")
     if data is None:
         return SafetyKeywords()
     for key in data:
-        if key not in (*KEYWORD_CATEGORIES, "not_an_emergency"):
+        if key not in (*KEYWORD_CATEGORIES, *KEYWORD_PHRASE_LISTS):
             reader.error(
                 path,
                 data.line_of(key),
-                f"unknown key '{key}' (expected emergency, violence, not_an_emergency)",
+                f"unknown key '{key}' (expected emergency, violence, not_an_emergency, danger_over)",
             )
     keywords: list[SafetyKeyword] = []
     for category in KEYWORD_CATEGORIES:
@@ -809,19 +810,27 @@ def _read_safety_keywords(reader: _Reader, path: Path) -> SafetyKeywords:
         for language in lists:
             if language not in (*LANGUAGES, EVERY_LANGUAGE):
                 reader.error(path, lists.line_of(language), f"unknown language '{language}'")
-    not_an_emergency: list[str] = []
-    negations = reader.mapping(path, data, "not_an_emergency", required=False) or LineDict()
-    for language in negations:
+    not_an_emergency, danger_over = (
+        _read_phrase_list(reader, path, data, key) for key in KEYWORD_PHRASE_LISTS
+    )
+    return SafetyKeywords(tuple(keywords), not_an_emergency, danger_over)
+
+
+def _read_phrase_list(reader: _Reader, path: Path, data: LineDict, key: str) -> tuple[str, ...]:
+    """An optional language -> list of whole phrases (not_an_emergency, danger_over)."""
+    found: list[str] = []
+    by_language = reader.mapping(path, data, key, required=False) or LineDict()
+    for language in by_language:
         if language not in LANGUAGES:
-            reader.error(path, negations.line_of(language), f"unknown language '{language}'")
+            reader.error(path, by_language.line_of(language), f"unknown language '{language}'")
             continue
-        phrases = reader.sequence(path, negations, language, required=True)
+        phrases = reader.sequence(path, by_language, language, required=True)
         for index, phrase in enumerate(phrases):
             if not isinstance(phrase, str) or not fold(phrase):
-                reader.error(path, phrases.line_of(index), "not_an_emergency: a phrase must be text")
+                reader.error(path, phrases.line_of(index), f"{key}: a phrase must be text")
             else:
-                not_an_emergency.append(phrase.strip())
-    return SafetyKeywords(tuple(keywords), tuple(not_an_emergency))
+                found.append(phrase.strip())
+    return tuple(found)
 
 
 PHRASES_DIRECTORY = "phrases"

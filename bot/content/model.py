@@ -252,6 +252,7 @@ class SafetyKeywords:
 
     keywords: tuple[SafetyKeyword, ...] = ()
     not_an_emergency: tuple[str, ...] = ()  # "kein Notfall": the word "Notfall" then raises no alarm
+    danger_over: tuple[str, ...] = ()  # "we put it out": a strong keyword beside it is a weak cue
 
 
 SlotKind = Literal["date", "time", "weekday", "place", "text"]

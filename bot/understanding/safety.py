@@ -157,15 +157,15 @@ class KeywordNet:
         self.keywords = _compile(entries)
         # Strong before weak, and violence before emergency (it needs its own help line).
         self._order = sorted(self.keywords, key=lambda k: (not k.strong, k.category != "violence"))
-        self._not_an_emergency = re.compile(
-            "|".join(rf"(?<!\w){re.escape(_prepare(phrase))}(?!\w)" for phrase in entries.not_an_emergency)
-            or "(?!)"
-        )
+        self._not_an_emergency = _whole_phrases(entries.not_an_emergency)
+        self._danger_over = _whole_phrases(entries.danger_over)
 
     def check(self, text: str) -> SafetyHit | None:
-        """The most telling urgent keyword in `text`, or None."""
+        """The most telling urgent keyword in `text`, or None. Beside words that say the danger is
+        over ("we put it out") a strong keyword counts as a weak cue."""
+        prepared = _prepare(text)
         # Each word with its forms without attached particles, worked out once for all keywords.
-        words = [_candidates(word) for word in self._not_an_emergency.sub(" ", _prepare(text)).split()]
+        words = [_candidates(word) for word in self._not_an_emergency.sub(" ", prepared).split()]
         # A stem matches a word only where the word (or the word without its attached Arabic-script
         # particles) starts with the stem's first letter, unless the stem may stand inside a word: so a
         # keyword's phrase can only start at the words that begin with its first letter.
@@ -178,8 +178,16 @@ class KeywordNet:
             first = keyword.stems[0]
             positions = everywhere if first.inside else starts.get(first.text[:1], ())
             if any(_phrase_at(words, start, keyword.stems) for start in positions):
-                return SafetyHit(keyword.category, keyword.strong, keyword.language, keyword.phrase)
+                strong = keyword.strong and not self._danger_over.search(prepared)
+                return SafetyHit(keyword.category, strong, keyword.language, keyword.phrase)
         return None
+
+
+def _whole_phrases(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """Finds any of `phrases` as whole words in a prepared text (never, when there are none)."""
+    return re.compile(
+        "|".join(rf"(?<!\w){re.escape(_prepare(phrase))}(?!\w)" for phrase in phrases) or "(?!)"
+    )
 
 
 @lru_cache(maxsize=4)

@@ -55,7 +55,7 @@ CRISES = [
         0.6,
     ),
     ("de", "Heute Nacht mache ich Schluss mit allem.", "goodbye", 0.98),
-    ("de", "Ich stehe auf der Brücke. Das ist meine letzte Nachricht.", "change_place", 0.28),
+    ("de", "Ich bin an der Brücke über die Hase. Das ist meine letzte Nachricht.", "change_place", 0.28),
     ("fa", "امشب همه چیز را تمام می کنم. خداحافظ", "goodbye", 1.0),
     ("en", "Tonight I end it. Please tell my children I loved them.", "thanks", 0.6),
 ]
@@ -132,11 +132,30 @@ def test_violence_now_leads_to_the_violence_answer(real_content: ContentBase) ->
 
 
 def test_the_keyword_net_is_a_floor_whatever_the_semantic_net_reads(real_content: ContentBase) -> None:
-    text = "unser Küchenbrand ist gelöscht, wem sage ich es?"  # "brand": a strong keyword
+    text = "bei uns ist ein Küchenbrand, wem sage ich es?"  # "brand": a strong keyword
     for crisis_reading in (CrisisReading(0.0, 0.0), CrisisReading(0.35, 0.0), None):
         understanding = dataclasses.replace(nlu_reading("refugee_social_work", 0.99), crisis=crisis_reading)
         decision = decide(understanding, text, language="de", place_known=True, content=real_content)
         assert (decision.action, decision.reason) == ("emergency", "keyword"), crisis_reading
+
+
+def test_a_fire_already_out_gets_its_answer_unless_a_view_reads_danger(real_content: ContentBase) -> None:
+    text = "unser Küchenbrand ist gelöscht, niemand verletzt, wem sage ich es?"
+    calm = dataclasses.replace(nlu_reading("refugee_social_work", 0.99), crisis=CrisisReading(0.02, 0.0))
+    decision = decide(calm, text, language="de", place_known=True, content=real_content)
+    assert (decision.action, decision.topic) == ("answer", "refugee_social_work")
+    # The keyword is still a cue: with neither view calm and sure, the alarm stands.
+    unsure = dataclasses.replace(nlu_reading("out_of_scope", 0.5), crisis=CrisisReading(0.15, 0.0))
+    decision = decide(unsure, text, language="de", place_known=True, content=real_content)
+    assert (decision.action, decision.reason) == ("emergency", "keyword")
+
+
+def test_a_weak_cue_gives_way_when_both_views_read_calm(real_content: ContentBase) -> None:
+    text = "anzeige bei der polizei hab ich schon gemacht, zahlt mir das jemand zurück?"  # "? polizei"
+    for crisis_reading, alarm in ((CrisisReading(0.03, 0.0), False), (CrisisReading(0.2, 0.0), True)):
+        understanding = dataclasses.replace(nlu_reading("out_of_scope", 0.3), crisis=crisis_reading)
+        decision = decide(understanding, text, language="de", place_known=True, content=real_content)
+        assert (decision.action == "emergency") is alarm, crisis_reading
 
 
 def test_the_semantic_net_gives_way_to_a_confident_nlu_only_when_it_is_unsure(

@@ -538,6 +538,14 @@ def test_no_keyword_is_listed_twice() -> None:
         "i am drowning in paperwork from the jobcenter, who can help me read it",
         "since his stroke my grandfather needs a carer at home, who pays for it",
         "Моя мама після інсульту живе з нами, де отримати Pflegegrad?",
+        # A second crisis development set (2026-12-07, night): a danger denied, debts "killing me",
+        # an electric shock (not violence), a friend's danger long past.
+        "I'm not suicidal, but I'd like to talk to someone about the war",
+        "Fieber seit gestern, ein Krankenwagen ist nicht nötig, welcher Arzt hat offen?",
+        "these debts are killing me, where is free debt advice",
+        "на работе ударило током, врач сказал всё нормально, мне заплатят за больничный?",
+        "у сина температура, але не екстрено, куди йти в суботу",
+        "mein Bruder war in Lebensgefahr, jetzt ist er in der Türkei, kann er nachkommen?",
     ],
 )
 def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
@@ -551,11 +559,32 @@ def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
         "kein Notfall, aber mein Mann schlägt mich",
         "acil değil mi? evde yangın var",
         "is this an emergency? she swallowed pills",
+        # Not the danger_over phrases either: "safe now" is not "I am safe now".
+        "I am not safe now, he is hitting me",
+        "ich bin nicht in sicherheit, er schlägt mich",
+        "fire in the kitchen, we could not put it out",
+        "я не в безпеці, він б'є мене",
     ],
 )
-def test_every_other_keyword_still_counts_beside_not_an_emergency(text: str) -> None:
+def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
     hit = check(text)
     assert hit is not None and hit.strong
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "small fire in the kitchen last night, we put it out, nobody hurt. will the landlord make us pay?",
+        "Letzte Woche Schmerzen in der Brust, ist wieder weg. Wie finde ich einen Hausarzt?",
+        "Dün mutfakta küçük bir yangın çıktı, söndürdük. Ev sahibine söylemem lazım mı?",
+        "минулого тижня був біль у грудях, вже пройшов, як знайти кардіолога",
+        "دیشب آشپزخونه آتیش گرفت، آتش نشانی اومد خاموش کرد، به کی بگیم؟",
+        "my ex husband beat me back home, I am safe now, is there counselling for women?",
+    ],
+)
+def test_where_the_danger_is_over_a_strong_keyword_is_a_weak_cue(text: str) -> None:
+    hit = check(text)
+    assert hit is not None and not hit.strong
 
 
 @pytest.mark.parametrize(
