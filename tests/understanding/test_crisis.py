@@ -104,6 +104,25 @@ def test_a_crisis_the_nlu_misread_gets_the_numbers_first(
     assert (decision.action, decision.topic, decision.reason) == ("emergency", "emergency", "semantic")
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Das Feuer ist gelöscht, aber mein Vater atmet nicht mehr"),
+        ("tr", "yangını söndürdük ama babam bayıldı, nefes almıyor"),
+        ("ar", "طفيناها بس ابني مغمى عليه وما عم يتنفس"),
+        ("en", "we put it out but my little son breathed in the smoke and now he is not waking up"),
+    ],
+)
+def test_a_danger_now_beside_one_that_is_over_gets_the_numbers(
+    detector: CrisisDetector, real_content: ContentBase, language: str, text: str
+) -> None:
+    # The words that the fire is out make the keyword a weak cue; the semantic net still reads the
+    # danger now, whatever unsure topic the NLU reads.
+    understanding = dataclasses.replace(nlu_reading("refugee_accommodation", 0.5), crisis=detector.read(text))
+    decision = decide(understanding, text, language=language, place_known=True, content=real_content)
+    assert (decision.action, decision.topic) == ("emergency", "emergency"), understanding.crisis
+
+
 @pytest.mark.parametrize(("language", "text", "intent", "confidence"), CALM)
 def test_a_calm_question_with_alarming_words_is_answered(
     detector: CrisisDetector,
@@ -150,12 +169,17 @@ def test_a_fire_already_out_gets_its_answer_unless_a_view_reads_danger(real_cont
     assert (decision.action, decision.reason) == ("emergency", "keyword")
 
 
-def test_a_weak_cue_gives_way_when_both_views_read_calm(real_content: ContentBase) -> None:
-    text = "anzeige bei der polizei hab ich schon gemacht, zahlt mir das jemand zurück?"  # "? polizei"
-    for crisis_reading, alarm in ((CrisisReading(0.03, 0.0), False), (CrisisReading(0.2, 0.0), True)):
-        understanding = dataclasses.replace(nlu_reading("out_of_scope", 0.3), crisis=crisis_reading)
-        decision = decide(understanding, text, language="de", place_known=True, content=real_content)
-        assert (decision.action == "emergency") is alarm, crisis_reading
+def test_a_weak_cue_gives_way_only_to_a_likely_topic_however_calm_the_net(real_content: ContentBase) -> None:
+    calm_net = CrisisReading(0.07, 0.0)
+    # The final check of step 5 of issue #23: a Turkish call for the police, read out of scope at 0.85
+    # with the net calm, has nothing but its weak keyword.
+    call = dataclasses.replace(nlu_reading("out_of_scope", 0.85), crisis=calm_net)
+    decision = decide(call, "polisi arayın lütfen", language="tr", place_known=True, content=real_content)
+    assert (decision.action, decision.reason) == ("emergency", "keyword")
+    certificate = dataclasses.replace(nlu_reading("citizens_office", 0.6), crisis=calm_net)
+    text = "brauche ein polizeiliches Führungszeugnis, wo beantrage ich das?"  # "? polizei"
+    decision = decide(certificate, text, language="de", place_known=True, content=real_content)
+    assert (decision.action, decision.topic) == ("answer", "citizens_office")
 
 
 def test_the_semantic_net_gives_way_to_a_confident_nlu_only_when_it_is_unsure(
