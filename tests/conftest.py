@@ -13,7 +13,8 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.content.model import LANGUAGES
+from bot.content.loader import load
+from bot.content.model import LANGUAGES, ContentBase
 from bot.settings import PROJECT_ROOT
 from bot.storage import migrate
 from bot.storage.database import Database
@@ -180,6 +181,12 @@ def crisis_nets(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 @pytest.fixture
 def content_dir(tmp_path: Path) -> Path:
     return write_content(tmp_path / "content")
+
+
+@pytest.fixture(scope="session")
+def real_content() -> ContentBase:
+    """The project's own content/ (frozen, so one load serves every test)."""
+    return load(PROJECT_ROOT / "content")
 
 
 @pytest.fixture(scope="session")

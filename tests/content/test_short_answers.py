@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content.loader import SHORT_LIMIT, check, load, visible_length
+from bot.content.loader import SHORT_LIMIT, check, visible_length
 from bot.content.model import LANGUAGES, ContentBase
 from bot.conversation import replies as say
 from bot.conversation.core import LOCAL_TIME
 from bot.i18n import RIGHT_TO_LEFT_MARK, texts
-from bot.settings import PROJECT_ROOT
 from tests.support.chat import TUESDAY_MORNING
 
 # Telegram on a 390x844 phone: between the header and the text box about 650 px stay for messages; at
@@ -26,11 +25,6 @@ SCREEN_LINES = 24
 LINE_CHARACTERS = 32
 
 NOW = TUESDAY_MORNING.astimezone(LOCAL_TIME)
-
-
-@pytest.fixture(scope="module")
-def real_content() -> ContentBase:
-    return load(PROJECT_ROOT / "content")
 
 
 def screen_lines(text: str) -> int:

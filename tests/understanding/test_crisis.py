@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.content.loader import load
 from bot.content.model import ContentBase
 from bot.settings import PROJECT_ROOT
 from bot.understanding import crisis
@@ -24,11 +23,6 @@ from bot.understanding.model import CONVERSATION_INTENTS, CrisisReading, Underst
 from bot.understanding.policy import decide
 from bot.understanding.training import Example, all_examples
 from bot.understanding.understand import NGRAM_WEIGHT, Understander, blend, crisis_detector
-
-
-@pytest.fixture(scope="module")
-def real_content() -> ContentBase:
-    return load(PROJECT_ROOT / "content")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.loader import load
 from bot.content.model import LANGUAGES, ContentBase
 from bot.settings import PROJECT_ROOT
 from bot.understanding.crisis import training_samples
@@ -33,11 +32,6 @@ VERSION_1_TOPICS = (
     "psychosocial_support", "anti_discrimination", "integration_guides", "vocational_school",
     "birth_registration", "marriage", "violence_protection",
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def real_content() -> ContentBase:
-    return load(PROJECT_ROOT / "content")
 
 
 def test_newcomers_set_covers_every_topic_and_language(real_content: ContentBase) -> None:

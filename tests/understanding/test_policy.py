@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content.loader import load
 from bot.content.model import ContentBase
-from bot.settings import PROJECT_ROOT
 from bot.understanding.model import Source, Understanding
 from bot.understanding.policy import THRESHOLDS, decide
 
@@ -101,9 +99,11 @@ def test_clarify_offers_the_top_topics_best_first(content: ContentBase) -> None:
     assert decision.alternatives == ("jobcenter", "registration", "health_care")
 
 
-def test_a_did_you_mean_offers_four_topics_and_an_answer_three_under_it() -> None:
-    content = load(PROJECT_ROOT / "content")  # the fixture content has too few topics
-    first, *others = [topic for topic in sorted(content.topics) if content.topics[topic].care != "urgent"][:6]
+def test_a_did_you_mean_offers_four_topics_and_an_answer_three_under_it(real_content: ContentBase) -> None:
+    # The real content: the fixture content has too few topics.
+    first, *others = [
+        topic for topic in sorted(real_content.topics) if real_content.topics[topic].care != "urgent"
+    ][:6]
     limits = THRESHOLDS["rasa"]
     for top, action, offered in (
         (limits.clarify, "clarify", [first, *others[:3]]),
@@ -111,7 +111,7 @@ def test_a_did_you_mean_offers_four_topics_and_an_answer_three_under_it() -> Non
     ):
         ranking = ((first, top), *((topic, 0.06) for topic in others))
         understanding = Understanding(first, first, top, ranking, None, "rasa")
-        decision = decide(understanding, "…", language="de", place_known=True, content=content)
+        decision = decide(understanding, "…", language="de", place_known=True, content=real_content)
         assert (decision.action, decision.alternatives) == (action, tuple(offered))
 
 
