@@ -564,6 +564,11 @@ def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
         "ich bin nicht in sicherheit, er schlägt mich",
         "fire in the kitchen, we could not put it out",
         "я не в безпеці, він б'є мене",
+        # Nor words with a second meaning: "sure now", "time has passed", "will".
+        "ich bin jetzt sicher, er will mich umbringen",
+        "уже прошло два часа, а он не дышит",
+        "вже пройшла година, а він не дихає",
+        "ضربني وبعدين راح يقتلني",
     ],
 )
 def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
@@ -577,7 +582,7 @@ def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
         "small fire in the kitchen last night, we put it out, nobody hurt. will the landlord make us pay?",
         "Letzte Woche Schmerzen in der Brust, ist wieder weg. Wie finde ich einen Hausarzt?",
         "Dün mutfakta küçük bir yangın çıktı, söndürdük. Ev sahibine söylemem lazım mı?",
-        "минулого тижня був біль у грудях, вже пройшов, як знайти кардіолога",
+        "минулого тижня був біль у грудях, біль вже пройшов, як знайти кардіолога",
         "دیشب آشپزخونه آتیش گرفت، آتش نشانی اومد خاموش کرد، به کی بگیم؟",
         "my ex husband beat me back home, I am safe now, is there counselling for women?",
     ],
