@@ -569,6 +569,10 @@ def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
         "уже прошло два часа, а он не дышит",
         "вже пройшла година, а він не дихає",
         "ضربني وبعدين راح يقتلني",
+        "the fire is out of control, we are on the third floor",
+        "شوهرم گوشیمو خاموش کرد و منو کتک زد",
+        "wî telefona min vemirand û li min xist",
+        "mein Sohn ist wieder weg, er ist bewusstlos im Park gefunden worden",
     ],
 )
 def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
@@ -580,7 +584,7 @@ def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
     "text",
     [
         "small fire in the kitchen last night, we put it out, nobody hurt. will the landlord make us pay?",
-        "Letzte Woche Schmerzen in der Brust, ist wieder weg. Wie finde ich einen Hausarzt?",
+        "Letzte Woche Schmerzen in der Brust, die Schmerzen sind wieder weg. Wie finde ich einen Hausarzt?",
         "Dün mutfakta küçük bir yangın çıktı, söndürdük. Ev sahibine söylemem lazım mı?",
         "минулого тижня був біль у грудях, біль вже пройшов, як знайти кардіолога",
         "دیشب آشپزخونه آتیش گرفت، آتش نشانی اومد خاموش کرد، به کی بگیم؟",
