@@ -573,6 +573,12 @@ def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
         "شوهرم گوشیمو خاموش کرد و منو کتک زد",
         "wî telefona min vemirand û li min xist",
         "mein Sohn ist wieder weg, er ist bewusstlos im Park gefunden worden",
+        # Nor words that name another way things ended: "we left (the house)", "stayed behind",
+        # "we got separated (lost each other)", "it's behind me (someone following)".
+        "yangın var, evden ayrıldık ama kardeşim içeride kaldı",
+        "yangın çıktı, kardeşim geride kaldı",
+        "انفصلنا عن ابني بالحريق وما عم نلاقيه",
+        "someone is following me and wants to kill me, its behind me now",
     ],
 )
 def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
@@ -589,6 +595,15 @@ def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
         "минулого тижня був біль у грудях, біль вже пройшов, як знайти кардіолога",
         "دیشب آشپزخونه آتیش گرفت، آتش نشانی اومد خاموش کرد، به کی بگیم؟",
         "my ex husband beat me back home, I am safe now, is there counselling for women?",
+        # Violence ended by a divorce, a separation or a prison sentence (step 6 of issue #23).
+        "we got divorced in 2022, he used to beat me. can I keep my residence permit?",
+        "Er hat mich geschlagen, jetzt sitzt er im Gefängnis. Wo finde ich eine Psychologin?",
+        "мы развелись, он бил меня, где консультация для женщин",
+        "чоловік мене бив, тепер живу окремо, де мені допоможуть",
+        "eşim beni dövüyordu, boşandık, oturumum ne olacak",
+        "شوهرم تهدید کرد منو میکشه، از شوهرم جدا شدم، مشاوره کجاست",
+        "كان يضربني، انفصلت عن زوجي وهلق عايشة وحدي",
+        "mêrê min li min xist, me hev berda, ez çi bikim ji bo destûra mayînê",
     ],
 )
 def test_where_the_danger_is_over_a_strong_keyword_is_a_weak_cue(text: str) -> None:
@@ -610,6 +625,12 @@ def test_where_the_danger_is_over_a_strong_keyword_is_a_weak_cue(text: str) -> N
         ("залишила засіб на столі, а син відпив", "emergency"),
         ("the toilet cleaner was open and my son drank from it", "emergency"),
         ("bavê min ez li malê girtim û mifte bir", "violence"),
+        # A second crisis development set (2026-12-07, late): a child drank a cleaning chemical.
+        ("син випив якусь хімію для чистки, його нудить", "emergency"),
+        ("дочка выпила какую-то химию для унитаза", "emergency"),
+        # A blind adversarial crisis set (2026-12-07, late): a threat in slang, a door kicked in.
+        ("er schreibt er kommt heute abend und macht mich kalt", "violence"),
+        ("şimdi apartmana girmiş kapıyı tekmeliyor", "violence"),
     ],
 )
 def test_pain_in_the_chest_a_cleaner_drunk_and_locked_in(text: str, category: str) -> None:
