@@ -15,10 +15,9 @@ from bot.content.render import render_answer, render_short
 from bot.conversation.messages import Button, Reply
 from bot.i18n import N_, RIGHT_TO_LEFT_MARK, Texts, texts
 from bot.office_hours import WeeklyHours
-from bot.understanding.policy import Decision
+from bot.understanding.policy import EMERGENCY_TOPIC, Decision
 
 TOPICS_PER_PAGE = 6
-EMERGENCY_TOPIC = "emergency"
 MORE = "more"  # the button action "more:<topic id>" shows the whole answer
 
 CATEGORY_TITLES = {

@@ -21,6 +21,9 @@ from bot.understanding.model import CONVERSATION_INTENTS, Source, Understanding
 Action = Literal["answer", "clarify", "ask_place", "handoff", "emergency", "fallback", "smalltalk"]
 
 SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "bot_capabilities", "change_language"})
+# The urgent topic that is only the emergency numbers; any other urgent topic (violence protection)
+# also says where to get help once the danger is over, its numbers first.
+EMERGENCY_TOPIC = "emergency"
 MAX_ALTERNATIVES = 3  # offered beside something: under a likely answer or the emergency numbers
 # A "did you mean …?" is only its buttons, so it offers one more: on two blind development sets (440
 # situational messages) the right topic was among them for 90.2 / 91.7 % with three, 92.2 / 95.0 %
@@ -227,10 +230,43 @@ def _weak_cue_gives_way(understanding: Understanding, limits: Thresholds, urgent
 
 
 def _urgent_topic_for(category: safety.Category, urgent_topics: set[str], content: ContentBase) -> str | None:
-    preferred = "violence_protection" if category == "violence" else "emergency"
+    preferred = "violence_protection" if category == "violence" else EMERGENCY_TOPIC
     if preferred in content.topics:
         return preferred
-    return "emergency" if "emergency" in content.topics else next(iter(sorted(urgent_topics)), None)
+    return EMERGENCY_TOPIC if EMERGENCY_TOPIC in content.topics else next(iter(sorted(urgent_topics)), None)
+
+
+def _help_after_violence(
+    understanding: Understanding,
+    hit: safety.SafetyHit | None,
+    said_over: bool,
+    limits: Thresholds,
+    urgent_topics: set[str],
+) -> str | None:
+    """The urgent topic to answer without the alarm when the message says the violence is over and
+    asks for help after it ("my ex hit me back home, I am safe now, where is counselling for women?"):
+    words that the danger is over (beside which a keyword is a weak cue, safety.KeywordNet.check), no
+    danger now in the semantic net's reading, no keyword but one of violence, no urgent reading of the
+    emergency topic, and the NLU's top reading is an urgent topic that is more than the numbers
+    (violence protection, whose answer shows 110 and its help line first), at least likely. None
+    otherwise, and without the net's reading (not loaded): then the alarm stands."""
+    reading = understanding.crisis
+    topic = understanding.topic
+    if not said_over or reading is None or reading.urgent >= SEMANTIC.urgent:
+        return None
+    if (
+        (hit is not None and hit.category != "violence")
+        or topic not in urgent_topics
+        or topic == EMERGENCY_TOPIC
+    ):
+        return None
+    if understanding.confidence < limits.likely:
+        return None
+    emergency_read = any(
+        intent == EMERGENCY_TOPIC and confidence >= (limits.urgent if rank == 0 else limits.urgent_runner_up)
+        for rank, (intent, confidence) in _urgent_candidates(understanding)
+    )
+    return None if emergency_read else topic
 
 
 def decide(
@@ -247,7 +283,8 @@ def decide(
     languages regardless). `place_known`: the user's region is already stored.
     """
     urgent_topics = {topic.id for topic in content.topics.values() if topic.care == "urgent"}
-    hit = safety.keyword_net(content.keywords).check(text)
+    keywords = safety.keyword_net(content.keywords)
+    hit = keywords.check(text)
     if understanding is None:
         if hit is not None:
             topic = _urgent_topic_for(hit.category, urgent_topics, content)
@@ -262,8 +299,10 @@ def decide(
         return Decision(action, topic, alternatives, top_confidence, top_intent, place, reason)
 
     # 1. Urgent first: the semantic safety net, the NLU's urgent reading and the keyword net; each
-    # raises the alarm by itself, and nothing holds back the NLU's or the keyword net's alarm: they
-    # are the floor the semantic net only adds to (nlu/README.md, "Issue #23", says what a veto cost).
+    # raises the alarm by itself, and nothing holds back the NLU's or the keyword net's alarm but
+    # violence the message says is over, which the semantic net reads as over too and the NLU as the
+    # violence topic, whose answer shows the numbers (`_help_after_violence`): they are the floor the
+    # semantic net only adds to (nlu/README.md, "Issue #23", says what a veto cost).
     reading = understanding.crisis
     if (
         reading is not None
@@ -276,6 +315,17 @@ def decide(
         unsure = reading.urgent < SEMANTIC.sure
         instead = _alternatives(understanding, limits, leave_out=urgent_topics) if unsure else ()
         return made("emergency", topic, "semantic", instead)
+    # Help asked after violence that is over, and no view reads danger now: the violence topic's
+    # answer (110 and its help line first) without the emergency card and an urgent case.
+    said_over = keywords.says_danger_is_over(text)
+    if (after := _help_after_violence(understanding, hit, said_over, limits, urgent_topics)) is not None:
+        sure = top_confidence >= limits.answer
+        return made(
+            "answer",
+            after,
+            "violence_over",
+            () if sure else _alternatives(understanding, limits, leave_out={after}),
+        )
     # On the NLU's own reading (these thresholds were measured on it) and on the blended one: each
     # raises the alarm by itself.
     for rank, (intent, confidence) in _urgent_candidates(understanding):

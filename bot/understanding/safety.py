@@ -182,6 +182,10 @@ class KeywordNet:
                 return SafetyHit(keyword.category, strong, keyword.language, keyword.phrase)
         return None
 
+    def says_danger_is_over(self, text: str) -> bool:
+        """The text has one of the danger_over phrases ("I am safe now", "we put it out")."""
+        return self._danger_over.search(_prepare(text)) is not None
+
 
 def _whole_phrases(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """Finds any of `phrases` as whole words in a prepared text (never, when there are none)."""

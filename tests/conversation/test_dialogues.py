@@ -11,10 +11,12 @@ from sqlalchemy import update as update_
 from bot.conversation import outbox
 from bot.conversation.core import Conversation
 from bot.conversation.messages import MAX_TEXT, Incoming
+from bot.settings import PROJECT_ROOT
+from bot.storage.database import Database
 from bot.storage.models import Case, CaseEvent, Feedback, Message, OutboxEntry, UnansweredQuestion, User
-from bot.understanding.model import Understanding
+from bot.understanding.model import CrisisReading, Understanding
 from bot.understanding.policy import THRESHOLDS
-from tests.support.chat import Chat, actions, buttons
+from tests.support.chat import Chat, actions, build_conversation, buttons
 
 
 async def stored_user(conversation: Conversation, external_id: str = "chat-1") -> User | None:
@@ -194,6 +196,46 @@ async def test_a_likely_topic_is_answered_and_what_else_it_may_be_is_a_tap_away(
     [numbers] = await chat.press("topic:emergency")
     assert numbers.kind == "emergency" and "112" in numbers.text
     assert await count(conversation, Case) == 0
+
+
+async def test_help_asked_after_violence_that_is_over_is_answered_without_the_alarm(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue #23: counselling asked after violence long past got the emergency card and an urgent case.
+    conversation = build_conversation(database, PROJECT_ROOT / "content")
+    chat = Chat(conversation, hint="en")
+    # Rasa reads violence protection, the semantic net reads no danger now (as they do: test_crisis).
+    reading = Understanding(
+        "violence_protection",
+        "violence_protection",
+        0.97,
+        (("violence_protection", 0.97), ("psychosocial_support", 0.02)),
+        None,
+        "rasa",
+        crisis=CrisisReading(0.02, 0.04),
+    )
+
+    async def understand(text: str, *, language: str) -> Understanding:
+        return reading
+
+    monkeypatch.setattr(conversation.understander, "understand", understand)
+    try:
+        await chat.send("/start")
+        await chat.press("lang:en")
+        await chat.press("place:stadt_osnabrueck")
+        card, *rest = await chat.send(
+            "My ex hit me back home. I am safe now. Is there counselling for women?"
+        )
+        assert card.kind == "answer" and "116 016" in card.text
+        assert card.text.index("110") < card.text.index("116 016")  # the police first, still
+        assert "human" in actions(card) and [reply.kind for reply in rest] == []
+        assert await count(conversation, Case) == 0
+        # The same reading of a message that does not say the danger is over: the alarm.
+        replies = await chat.send("My ex hit me back home. Is there counselling for women?")
+        assert replies[0].kind == "emergency" and "112" in replies[0].text
+        assert await count(conversation, Case, Case.urgent.is_(True), Case.status == "open") == 1
+    finally:
+        await conversation.understander.aclose()
 
 
 async def test_while_a_case_is_open_messages_go_to_the_case(chat: Chat, conversation: Conversation) -> None:

@@ -73,10 +73,42 @@ CALM = [
         "en", "We had a small kitchen fire, it is already out. Do I tell the landlord?", "anti_discrimination", 0.59,
         marks=pytest.mark.xfail(strict=True, reason="strong cue 'fire'"),
     ),
+    # "jetzt bin ich sicher" is also "now I am sure" ("…, er will mich umbringen"): not a phrase that
+    # the danger is over, so the confident violence reading still raises the alarm.
     pytest.param(
         "de", "Früher hat mein Mann mich geschlagen, jetzt bin ich sicher und suche Beratung.", "violence_protection", 1.0,
-        marks=pytest.mark.xfail(strict=True, reason="a confident violence reading; the answer is right, the alarm not"),
+        marks=pytest.mark.xfail(strict=True, reason="a confident violence reading, and no words that the danger is over"),
     ),
+]  # fmt: skip
+
+# Issue #23: "past violence from which the person is now safe and asks for counselling" got the
+# emergency card and an urgent case. (language, message), written for this test.
+AFTER_VIOLENCE = [
+    # The semantic net still reads these two as violence now (0.35): the alarm stands, as it must
+    # whenever a view reads danger.
+    pytest.param(
+        "en", "My husband beat me for years back home. I am safe now. Where can I talk to someone about it?",
+        marks=pytest.mark.xfail(strict=True, reason="the semantic net reads violence now"),
+    ),
+    ("de", "Mein Ex hat mich in der Türkei geschlagen, jetzt bin ich in Sicherheit. Gibt es eine Beratung für Frauen?"),
+    ("ru", "Муж бил меня на родине, сейчас я в безопасности. Где есть консультация для женщин?"),
+    ("uk", "Чоловік бив мене ще в Харкові, тепер я в безпеці. Де можна поговорити з психологом?"),
+    pytest.param(
+        "ar", "زوجي كان يضربني في بلدي، الآن أنا بأمان. وين في استشارة للنساء؟",
+        marks=pytest.mark.xfail(strict=True, reason="the semantic net reads violence now"),
+    ),
+    ("tr", "Suriye'deyken kocam beni döverdi. Artık Almanya'dayız, güvendeyim. Osnabrück'te kadın danışma merkezi var mı?"),
+    ("fa", "شوهرم تو ایران منو کتک میزد، الان در امانم. مشاوره برای زنان کجاست؟"),
+    ("ku", "Li Sûriyê mêrê min li min dixist. Niha em li Almanyayê ne, ez ewle me. Navendeke şêwirmendiyê ji bo jinan heye?"),
+]  # fmt: skip
+
+# The same words that the person is safe, beside a danger now: the alarm stands.
+SAFE_BUT_NOT_NOW = [
+    ("en", "I am safe now at my sister's, but he found the address and says he will kill me tonight"),
+    ("de", "Ich bin in Sicherheit bei meiner Freundin, aber er steht vor der Tür und schlägt gegen das Fenster"),
+    ("ru", "Я в безопасности была, но он нашёл меня и сейчас ломает дверь, угрожает ножом"),
+    ("ar", "أنا بأمان عند أختي بس هو لقاني وهلق عم يكسر الباب ومعه سكين"),
+    ("tr", "güvendeyim sanıyordum ama beni buldu, şu an kapıyı kırıyor, elinde bıçak var"),
 ]  # fmt: skip
 
 
@@ -129,6 +161,61 @@ def test_a_calm_question_with_alarming_words_is_answered(
     understanding = dataclasses.replace(nlu_reading(intent, confidence), crisis=detector.read(text))
     decision = decide(understanding, text, language=language, place_known=True, content=real_content)
     assert decision.action != "emergency", (decision, understanding.crisis)
+
+
+@pytest.mark.parametrize(("language", "text"), AFTER_VIOLENCE)
+def test_help_asked_after_violence_that_is_over_gets_the_violence_answer_without_the_alarm(
+    detector: CrisisDetector, real_content: ContentBase, language: str, text: str
+) -> None:
+    confident = nlu_reading("violence_protection", 0.97)
+    without_net = decide(confident, text, language=language, place_known=True, content=real_content)
+    assert without_net.action == "emergency", "without the semantic net's reading the alarm stands"
+    understanding = dataclasses.replace(confident, crisis=detector.read(text))
+    decision = decide(understanding, text, language=language, place_known=True, content=real_content)
+    assert (decision.action, decision.topic) == ("answer", "violence_protection"), understanding.crisis
+
+
+@pytest.mark.parametrize(("language", "text"), SAFE_BUT_NOT_NOW)
+def test_safe_beside_violence_now_gets_the_numbers(
+    detector: CrisisDetector, real_content: ContentBase, language: str, text: str
+) -> None:
+    understanding = dataclasses.replace(nlu_reading("violence_protection", 0.97), crisis=detector.read(text))
+    decision = decide(understanding, text, language=language, place_known=True, content=real_content)
+    assert decision.action == "emergency", understanding.crisis
+
+
+def test_only_a_topic_with_help_after_the_danger_is_answered_without_the_alarm(
+    real_content: ContentBase,
+) -> None:
+    calm = CrisisReading(0.05, 0.05)
+    safe = "My ex hit me back home, I am safe now. Is there counselling for women?"
+
+    def decided(understanding: Understanding, text: str = safe) -> tuple[str, str | None]:
+        decision = decide(understanding, text, language="en", place_known=True, content=real_content)
+        return decision.action, decision.topic
+
+    violence = dataclasses.replace(nlu_reading("violence_protection", 0.97), crisis=calm)
+    assert decided(violence) == ("answer", "violence_protection")
+    # Not when the danger is not said to be over ("hit me": a strong keyword).
+    assert decided(violence, "My ex hit me back home. Is there counselling for women?")[0] == "emergency"
+    assert decided(violence, "My ex hits me. I am not safe now. Counselling?")[0] == "emergency"
+    # Not when the semantic net reads danger, or could not read the message.
+    assert decided(dataclasses.replace(violence, crisis=CrisisReading(0.0, 0.3)))[0] == "emergency"
+    assert decided(dataclasses.replace(violence, crisis=None))[0] == "emergency"
+    # Not when the violence topic would not be the answer: an unsure reading, or one of another
+    # topic beside a weak cue ("knife"): the alarm as before.
+    unsure = dataclasses.replace(violence, ranking=(("violence_protection", 0.4),), confidence=0.4)
+    assert decided(unsure)[0] == "emergency"
+    knife = "I left him last year, now he is outside my building with a knife"
+    assert (
+        decided(dataclasses.replace(nlu_reading("housing_search", 0.3), crisis=calm), knife)[0] == "emergency"
+    )
+    # Not for the emergency topic, which is only the numbers, nor beside it.
+    assert decided(dataclasses.replace(nlu_reading("emergency", 0.97), crisis=calm))[0] == "emergency"
+    both = dataclasses.replace(
+        violence, ranking=(("violence_protection", 0.6), ("emergency", 0.35)), confidence=0.6, crisis=calm
+    )
+    assert decided(both) == ("emergency", "violence_protection")
 
 
 @pytest.mark.parametrize("intent", ["ask_human", "goodbye", "thanks", "change_language", "greet"])
