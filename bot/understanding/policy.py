@@ -250,18 +250,13 @@ def _help_after_violence(
     emergency topic, and the NLU's top reading is an urgent topic that is more than the numbers
     (violence protection, whose answer shows 110 and its help line first), at least likely. None
     otherwise, and without the net's reading (not loaded): then the alarm stands."""
-    reading = understanding.crisis
-    topic = understanding.topic
+    reading, topic = understanding.crisis, understanding.topic
     if not said_over or reading is None or reading.urgent >= SEMANTIC.urgent:
+        return None  # not said to be over, or a view reads danger now
+    if hit is not None and hit.category != "violence":
         return None
-    if (
-        (hit is not None and hit.category != "violence")
-        or topic not in urgent_topics
-        or topic == EMERGENCY_TOPIC
-    ):
-        return None
-    if understanding.confidence < limits.likely:
-        return None
+    if topic not in urgent_topics or topic == EMERGENCY_TOPIC or understanding.confidence < limits.likely:
+        return None  # the answer would not be the violence topic
     emergency_read = any(
         intent == EMERGENCY_TOPIC and confidence >= (limits.urgent if rank == 0 else limits.urgent_runner_up)
         for rank, (intent, confidence) in _urgent_candidates(understanding)
