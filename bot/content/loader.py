@@ -748,7 +748,7 @@ def _read_crisis_statements(reader: _Reader, path: Path) -> CrisisStatements:
 
 KEYWORDS_FILE = Path("safety") / "keywords.yaml"
 KEYWORD_CATEGORIES = ("emergency", "violence")
-KEYWORD_PHRASE_LISTS = ("not_an_emergency", "danger_over")  # whole phrases, by language
+KEYWORD_PHRASE_LISTS = ("not_an_emergency", "danger_over", "violence_elsewhere")  # whole phrases, by language
 EVERY_LANGUAGE = "any"
 _KEYWORD_MARK = re.compile(r"^[=*]{0,2}(?P<stem>[^=*$]+)\$?$")
 
@@ -758,7 +758,7 @@ def _read_safety_keywords(reader: _Reader, path: Path) -> SafetyKeywords:
     if not path.exists():
         reader.error(path, 1, "missing: the urgent-keyword net reads it (see content/README.md)")
         return SafetyKeywords()
-    data = reader.read_mapping(path, "'emergency', 'violence', 'not_an_emergency' and 'danger_over'")
+    data = reader.read_mapping(path, f"{', '.join(map(repr, (*KEYWORD_CATEGORIES, *KEYWORD_PHRASE_LISTS)))}")
     if data is None:
         return SafetyKeywords()
     for key in data:
@@ -766,7 +766,7 @@ def _read_safety_keywords(reader: _Reader, path: Path) -> SafetyKeywords:
             reader.error(
                 path,
                 data.line_of(key),
-                f"unknown key '{key}' (expected emergency, violence, not_an_emergency, danger_over)",
+                f"unknown key '{key}' (expected {', '.join((*KEYWORD_CATEGORIES, *KEYWORD_PHRASE_LISTS))})",
             )
     keywords: list[SafetyKeyword] = []
     for category in KEYWORD_CATEGORIES:
@@ -810,14 +810,14 @@ def _read_safety_keywords(reader: _Reader, path: Path) -> SafetyKeywords:
         for language in lists:
             if language not in (*LANGUAGES, EVERY_LANGUAGE):
                 reader.error(path, lists.line_of(language), f"unknown language '{language}'")
-    not_an_emergency, danger_over = (
+    not_an_emergency, danger_over, violence_elsewhere = (
         _read_phrase_list(reader, path, data, key) for key in KEYWORD_PHRASE_LISTS
     )
-    return SafetyKeywords(tuple(keywords), not_an_emergency, danger_over)
+    return SafetyKeywords(tuple(keywords), not_an_emergency, danger_over, violence_elsewhere)
 
 
 def _read_phrase_list(reader: _Reader, path: Path, data: LineDict, key: str) -> tuple[str, ...]:
-    """An optional language -> list of whole phrases (not_an_emergency, danger_over)."""
+    """An optional language -> list of whole phrases (not_an_emergency, danger_over, violence_elsewhere)."""
     found: list[str] = []
     by_language = reader.mapping(path, data, key, required=False) or LineDict()
     for language in by_language:

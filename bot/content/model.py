@@ -253,6 +253,8 @@ class SafetyKeywords:
     keywords: tuple[SafetyKeyword, ...] = ()
     not_an_emergency: tuple[str, ...] = ()  # "kein Notfall": the word "Notfall" then raises no alarm
     danger_over: tuple[str, ...] = ()  # "we put it out": a strong keyword beside it is a weak cue
+    # "in my home country": a strong keyword of violence beside it is a weak cue
+    violence_elsewhere: tuple[str, ...] = ()
 
 
 SlotKind = Literal["date", "time", "weekday", "place", "text"]

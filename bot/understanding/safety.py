@@ -159,10 +159,12 @@ class KeywordNet:
         self._order = sorted(self.keywords, key=lambda k: (not k.strong, k.category != "violence"))
         self._not_an_emergency = _whole_phrases(entries.not_an_emergency)
         self._danger_over = _whole_phrases(entries.danger_over)
+        self._violence_elsewhere = _whole_phrases(entries.violence_elsewhere)
 
     def check(self, text: str) -> SafetyHit | None:
         """The most telling urgent keyword in `text`, or None. Beside words that say the danger is
-        over ("we put it out") a strong keyword counts as a weak cue."""
+        over ("we put it out") a strong keyword counts as a weak cue, and so does one of violence
+        beside words that put it far away ("in my home country")."""
         prepared = _prepare(text)
         # Each word with its forms without attached particles, worked out once for all keywords.
         words = [_candidates(word) for word in self._not_an_emergency.sub(" ", prepared).split()]
@@ -178,7 +180,11 @@ class KeywordNet:
             first = keyword.stems[0]
             positions = everywhere if first.inside else starts.get(first.text[:1], ())
             if any(_phrase_at(words, start, keyword.stems) for start in positions):
-                strong = keyword.strong and not self._danger_over.search(prepared)
+                strong = (
+                    keyword.strong
+                    and not self._danger_over.search(prepared)
+                    and not (keyword.category == "violence" and self._violence_elsewhere.search(prepared))
+                )
                 return SafetyHit(keyword.category, strong, keyword.language, keyword.phrase)
         return None
 

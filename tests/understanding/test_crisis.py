@@ -61,12 +61,11 @@ CALM = [
     ("en", "My son has a fever but it's not an emergency, he drinks and plays. Which doctor?", "health_care", 0.7),
     # "dying to" is an idiom since step 3 of issue #23 (keywords.yaml, not_an_emergency)
     ("en", "I'm dying to learn German, where can I take a course?", "integration_course", 0.9),
+    # Violence far away ("beaten back home") makes the keyword a weak cue, which gives way to the
+    # confident reading of the interview (keywords.yaml, violence_elsewhere).
+    ("en", "I was beaten back home, how does the asylum interview work?", "asylum_procedure", 1.0),
     # Still false alarms: a keyword the NLU cannot overrule, whatever the semantic net reads (it reads
     # each of them as calm). Strict, so that whoever fixes one sees it here.
-    pytest.param(
-        "en", "I was beaten back home, how does the asylum interview work?", "asylum_procedure", 1.0,
-        marks=pytest.mark.xfail(strict=True, reason="strong cue 'beaten', past or present alike"),
-    ),
     # A weak cue gives way to a likely topic the net reads as calm (likely from 0.55 since step 4).
     ("de", "Bei der Anmeldung hat die Polizei meine Fingerabdrücke genommen. Ist das normal?", "ukraine_protection", 0.58),
     pytest.param(

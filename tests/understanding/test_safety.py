@@ -579,6 +579,14 @@ def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
         "yangın çıktı, kardeşim geride kaldı",
         "انفصلنا عن ابني بالحريق وما عم نلاقيه",
         "someone is following me and wants to kill me, its behind me now",
+        # Only violence: a danger to life here stays strong beside the home country or the war.
+        "we fled the war, now my son is not breathing",
+        "в моїй країні була війна, а зараз у мами інсульт",
+        # Nor words of violence far away that say where someone is now or that danger is coming.
+        "I got back home and he hit me again",
+        "he is on the way and says he will kill me",
+        "mein Mann ist auf der Flucht vor der Polizei und schlägt mich",
+        "он еще дома и бьет меня",
     ],
 )
 def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
@@ -604,6 +612,15 @@ def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
         "شوهرم تهدید کرد منو میکشه، از شوهرم جدا شدم، مشاوره کجاست",
         "كان يضربني، انفصلت عن زوجي وهلق عايشة وحدي",
         "mêrê min li min xist, me hev berda, ez çi bikim ji bo destûra mayînê",
+        # Violence far away (issue #23: "I was beaten back home, how does the asylum interview work?").
+        "I was beaten back home, how does the asylum interview work?",
+        "In meiner Heimat wurde ich geschlagen. Was passiert bei der Anhörung?",
+        "меня избили на родине в полиции, как проходит интервью",
+        "чоловік мене бив ще в україні, чи можна тут до психолога",
+        "في بلدي انضربت بالسجن، كيف المقابلة؟",
+        "memleketimde dövüldüm, mülakatta anlatmalı mıyım",
+        "تو افغانستان طالبان منو کتک زدن، مصاحبه چطوریه",
+        "li welêt li min xistin, hevpeyvîn çawa ye",
     ],
 )
 def test_where_the_danger_is_over_a_strong_keyword_is_a_weak_cue(text: str) -> None:
