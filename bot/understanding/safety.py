@@ -195,9 +195,9 @@ class KeywordNet:
 
 def _whole_phrases(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """Finds any of `phrases` as whole words in a prepared text (never, when there are none)."""
-    return re.compile(
-        "|".join(rf"(?<!\w){re.escape(_prepare(phrase))}(?!\w)" for phrase in phrases) or "(?!)"
-    )
+    if not phrases:
+        return re.compile("(?!)")
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(_prepare(phrase)) for phrase in phrases)})(?!\w)")
 
 
 @lru_cache(maxsize=4)
