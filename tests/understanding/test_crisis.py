@@ -98,7 +98,7 @@ AFTER_VIOLENCE = [
     ),
     ("tr", "Suriye'deyken kocam beni döverdi. Artık Almanya'dayız, güvendeyim. Osnabrück'te kadın danışma merkezi var mı?"),
     ("fa", "شوهرم تو ایران منو کتک میزد، الان در امانم. مشاوره برای زنان کجاست؟"),
-    ("ku", "Li Sûriyê mêrê min li min dixist. Niha em li Almanyayê ne, ez ewle me. Navendeke şêwirmendiyê ji bo jinan heye?"),
+    ("ku", "Li Sûriyê mêrê min li min dixist. Niha em li Almanyayê ne, niha ez baş im. Navendeke şêwirmendiyê ji bo jinan heye?"),
 ]  # fmt: skip
 
 # The same words that the person is safe, beside a danger now: the alarm stands.
@@ -239,7 +239,9 @@ def test_the_keyword_net_is_a_floor_whatever_the_semantic_net_reads(real_content
 
 
 def test_a_fire_already_out_gets_its_answer_unless_a_view_reads_danger(real_content: ContentBase) -> None:
-    text = "unser Küchenbrand ist gelöscht, niemand verletzt, wem sage ich es?"
+    text = (
+        "In unserer Küche hat es gebrannt, der Brand ist gelöscht, niemand wurde verletzt. Wem sage ich es?"
+    )
     calm = dataclasses.replace(nlu_reading("refugee_social_work", 0.99), crisis=CrisisReading(0.02, 0.0))
     decision = decide(calm, text, language="de", place_known=True, content=real_content)
     assert (decision.action, decision.topic) == ("answer", "refugee_social_work")

@@ -579,9 +579,25 @@ def test_saying_it_is_not_an_emergency_is_no_alarm(text: str) -> None:
         "yangın çıktı, kardeşim geride kaldı",
         "انفصلنا عن ابني بالحريق وما عم نلاقيه",
         "someone is following me and wants to kill me, its behind me now",
-        # Only violence: a danger to life here stays strong beside the home country or the war.
-        "we fled the war, now my son is not breathing",
+        # Found in review (step 6 of issue #23), so not danger_over phrases: a divorce, a separation,
+        # prison, living alone ("the most dangerous time is right after a separation"), "how do I put
+        # it out?", "nobody hurt yet", the lights turned off, "safe here" while hiding, "we were safe".
+        "Ich bin geschieden, aber mein Ex hat gedroht mich umzubringen, er steht vor der Tür",
+        "إذا تطلقت أهلي رح يقتلوني",
+        "I left him in the bath for a minute, now he is not breathing",
+        "I live alone now, I have chest pain and cannot breathe",
+        "Kocam hapiste ama kardeşleri beni öldürecek",
+        "The pan is on fire, how do I put it out?",
+        "Feuer in der Küche, noch ist niemand verletzt",
+        "Işıkları söndürdük, saklanıyoruz, kapıyı kırıyor",
+        "Мы потушили свет и прячемся, он ломится в дверь",
+        "ez ewle me ku ew ê îşev min bikuje",
+        "we were safe now he found us and he wants to kill me",
+        # Only violence: a danger to life here stays strong beside the home country.
+        "in my home country there was war, now my son is not breathing",
         "в моїй країні була війна, а зараз у мами інсульт",
+        "Mein Mann war im Krieg, jetzt schlägt er mich jeden Tag",
+        "До войны он таким не был, теперь бьёт меня каждый день",
         # Nor words of violence far away that say where someone is now or that danger is coming.
         "I got back home and he hit me again",
         "he is on the way and says he will kill me",
@@ -597,26 +613,17 @@ def test_danger_said_to_go_on_keeps_its_keyword_strong(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "small fire in the kitchen last night, we put it out, nobody hurt. will the landlord make us pay?",
+        "small fire in the kitchen last night, we already put it out, nobody was hurt. will the landlord make us pay?",
         "Letzte Woche Schmerzen in der Brust, die Schmerzen sind wieder weg. Wie finde ich einen Hausarzt?",
-        "Dün mutfakta küçük bir yangın çıktı, söndürdük. Ev sahibine söylemem lazım mı?",
+        "Dün mutfakta küçük bir yangın çıktı, yangını söndürdük. Ev sahibine söylemem lazım mı?",
         "минулого тижня був біль у грудях, біль вже пройшов, як знайти кардіолога",
         "دیشب آشپزخونه آتیش گرفت، آتش نشانی اومد خاموش کرد، به کی بگیم؟",
         "my ex husband beat me back home, I am safe now, is there counselling for women?",
-        # Violence ended by a divorce, a separation or a prison sentence (step 6 of issue #23).
-        "we got divorced in 2022, he used to beat me. can I keep my residence permit?",
-        "Er hat mich geschlagen, jetzt sitzt er im Gefängnis. Wo finde ich eine Psychologin?",
-        "мы развелись, он бил меня, где консультация для женщин",
-        "чоловік мене бив, тепер живу окремо, де мені допоможуть",
-        "eşim beni dövüyordu, boşandık, oturumum ne olacak",
-        "شوهرم تهدید کرد منو میکشه، از شوهرم جدا شدم، مشاوره کجاست",
-        "كان يضربني، انفصلت عن زوجي وهلق عايشة وحدي",
-        "mêrê min li min xist, me hev berda, ez çi bikim ji bo destûra mayînê",
         # Violence far away (issue #23: "I was beaten back home, how does the asylum interview work?").
         "I was beaten back home, how does the asylum interview work?",
         "In meiner Heimat wurde ich geschlagen. Was passiert bei der Anhörung?",
         "меня избили на родине в полиции, как проходит интервью",
-        "чоловік мене бив ще в україні, чи можна тут до психолога",
+        "чоловік мене бив на батьківщині, чи можна тут до психолога",
         "في بلدي انضربت بالسجن، كيف المقابلة؟",
         "memleketimde dövüldüm, mülakatta anlatmalı mıyım",
         "تو افغانستان طالبان منو کتک زدن، مصاحبه چطوریه",
@@ -648,6 +655,16 @@ def test_where_the_danger_is_over_a_strong_keyword_is_a_weak_cue(text: str) -> N
         # A blind adversarial crisis set (2026-12-07, late): a threat in slang, a door kicked in.
         ("er schreibt er kommt heute abend und macht mich kalt", "violence"),
         ("şimdi apartmana girmiş kapıyı tekmeliyor", "violence"),
+        # Found in review: a door being broken, "to kill me" as a zu-infinitive, "they will kill me".
+        ("er droht mich umzubringen", "violence"),
+        ("er bricht gerade die Tür auf", "violence"),
+        ("he is breaking down the door", "violence"),
+        ("он ломает дверь", "violence"),
+        ("він вибиває двері", "violence"),
+        ("بدهم يقتلوني", "violence"),
+        ("kapıyı kırıyor, içeri girecek", "violence"),
+        ("داره در رو میشکنه", "violence"),
+        ("derî dişkîne", "violence"),
     ],
 )
 def test_pain_in_the_chest_a_cleaner_drunk_and_locked_in(text: str, category: str) -> None:
