@@ -749,6 +749,7 @@ def _read_crisis_statements(reader: _Reader, path: Path) -> CrisisStatements:
 KEYWORDS_FILE = Path("safety") / "keywords.yaml"
 KEYWORD_CATEGORIES = ("emergency", "violence")
 KEYWORD_PHRASE_LISTS = ("not_an_emergency", "danger_over", "violence_elsewhere")  # whole phrases, by language
+KEYWORD_KEYS = ", ".join((*KEYWORD_CATEGORIES, *KEYWORD_PHRASE_LISTS))
 EVERY_LANGUAGE = "any"
 _KEYWORD_MARK = re.compile(r"^[=*]{0,2}(?P<stem>[^=*$]+)\$?$")
 
@@ -758,7 +759,7 @@ def _read_safety_keywords(reader: _Reader, path: Path) -> SafetyKeywords:
     if not path.exists():
         reader.error(path, 1, "missing: the urgent-keyword net reads it (see content/README.md)")
         return SafetyKeywords()
-    data = reader.read_mapping(path, f"{', '.join(map(repr, (*KEYWORD_CATEGORIES, *KEYWORD_PHRASE_LISTS)))}")
+    data = reader.read_mapping(path, KEYWORD_KEYS)
     if data is None:
         return SafetyKeywords()
     for key in data:
@@ -766,7 +767,7 @@ def _read_safety_keywords(reader: _Reader, path: Path) -> SafetyKeywords:
             reader.error(
                 path,
                 data.line_of(key),
-                f"unknown key '{key}' (expected {', '.join((*KEYWORD_CATEGORIES, *KEYWORD_PHRASE_LISTS))})",
+                f"unknown key '{key}' (expected {KEYWORD_KEYS})",
             )
     keywords: list[SafetyKeyword] = []
     for category in KEYWORD_CATEGORIES:
