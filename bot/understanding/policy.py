@@ -10,8 +10,9 @@ mean …?"), the urgent ones keep emergency recall at 100 % with about 1 % false
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from bot.content.model import ContentBase
@@ -239,7 +240,7 @@ def _urgent_topic_for(category: safety.Category, urgent_topics: set[str], conten
 def _help_after_violence(
     understanding: Understanding,
     hit: safety.SafetyHit | None,
-    said_over: bool,
+    said_over: Callable[[], bool],
     limits: Thresholds,
     urgent_topics: set[str],
 ) -> str | None:
@@ -251,17 +252,25 @@ def _help_after_violence(
     (violence protection, whose answer shows 110 and its help line first), at least likely. None
     otherwise, and without the net's reading (not loaded): then the alarm stands."""
     reading, topic = understanding.crisis, understanding.topic
-    if not said_over or reading is None or reading.urgent >= SEMANTIC.urgent:
-        return None  # not said to be over, or a view reads danger now
-    if hit is not None and hit.category != "violence":
-        return None
     if topic not in urgent_topics or topic == EMERGENCY_TOPIC or understanding.confidence < limits.likely:
         return None  # the answer would not be the violence topic
+    if (
+        reading is None
+        or reading.urgent >= SEMANTIC.urgent
+        or (hit is not None and hit.category != "violence")
+    ):
+        return None  # a view reads danger now, or another kind of emergency
     emergency_read = any(
-        intent == EMERGENCY_TOPIC and confidence >= (limits.urgent if rank == 0 else limits.urgent_runner_up)
+        intent == EMERGENCY_TOPIC and confidence >= _urgent_needed(limits, rank)
         for rank, (intent, confidence) in _urgent_candidates(understanding)
     )
-    return None if emergency_read else topic
+    # Last, as only messages read as violence need it: the words that it is over.
+    return topic if not emergency_read and said_over() else None
+
+
+def _urgent_needed(limits: Thresholds, rank: int) -> float:
+    """The confidence from which an urgent topic at `rank` of a ranking raises the alarm."""
+    return limits.urgent if rank == 0 else limits.urgent_runner_up
 
 
 def decide(
@@ -312,7 +321,7 @@ def decide(
         return made("emergency", topic, "semantic", instead)
     # Help asked after violence that is over, and no view reads danger now: the violence topic's
     # answer (110 and its help line first) without the emergency card and an urgent case.
-    said_over = keywords.says_danger_is_over(text)
+    said_over = partial(keywords.says_danger_is_over, text)  # asked only of a violence reading
     if (after := _help_after_violence(understanding, hit, said_over, limits, urgent_topics)) is not None:
         sure = top_confidence >= limits.answer
         return made(
@@ -324,8 +333,7 @@ def decide(
     # On the NLU's own reading (these thresholds were measured on it) and on the blended one: each
     # raises the alarm by itself.
     for rank, (intent, confidence) in _urgent_candidates(understanding):
-        needed = limits.urgent if rank == 0 else limits.urgent_runner_up
-        if intent in urgent_topics and confidence >= needed:
+        if intent in urgent_topics and confidence >= _urgent_needed(limits, rank):
             # The thresholds are low on purpose, so an unsure urgent reading also offers the topics
             # the message may be about instead: a false alarm then still leads to the answer.
             unsure = rank > 0 or confidence < limits.answer
